@@ -1,0 +1,87 @@
+/*
+ * sessionpair.h: a client and a server session driven against each other
+ * in memory, with a "wire" each way that can be cut at any byte.  Used by
+ * the unit tests, the demo and the benchmark; no sockets anywhere.
+ */
+#ifndef MIGRATE_SESSIONPAIR_H
+#define MIGRATE_SESSIONPAIR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "session.h"
+
+struct sbuf {
+	uint8_t		*data;
+	size_t		 off;		/* consumed prefix */
+	size_t		 len;		/* end of valid bytes */
+	size_t		 cap;
+};
+
+void	sbuf_add(struct sbuf *b, const void *p, size_t n);
+void	sbuf_drain(struct sbuf *b, size_t n);
+void	sbuf_clear(struct sbuf *b);
+void	sbuf_free(struct sbuf *b);
+static inline size_t sbuf_avail(const struct sbuf *b) { return b->len - b->off; }
+
+enum spair_side { SP_CLIENT = 0, SP_SERVER = 1 };
+
+struct spair_end {
+	struct msession	*s;
+	struct sbuf	 in;		/* wire bytes arrived, not yet taken */
+	struct sbuf	 recv;		/* payload delivered (if kept) */
+	uint64_t	 recv_count;
+	int		 eof;		/* DELIVER_EOF seen */
+	int		 done;		/* DONE seen */
+	int		 closed;	/* CLOSE seen */
+	uint16_t	 close_code;
+	int		 close_remote;
+	uint32_t	 resumed;	/* RESUMED actions seen */
+	uint32_t	 path_dead;	/* PATH_DEAD actions seen */
+};
+
+struct spair {
+	struct spair_end	 end[2];
+	struct msession_config	 ccfg, scfg;
+	struct mkeycache	 keycache;
+	uint64_t		 now;
+	int			 attached;	/* a path exists */
+	int			 established;
+	int			 opened;	/* server got MSA_OPEN */
+	uint16_t		 open_result;	/* MERR_NONE: open succeeds */
+	int			 keep_recv;	/* store delivered bytes */
+	struct mdest		 dest;
+	/* optional hook for delivered payload */
+	void			(*deliver)(void *arg, enum spair_side side,
+				    const uint8_t *p, size_t n);
+	void			*deliver_arg;
+	uint8_t			*obuf;		/* output scratch */
+	size_t			 obuf_cap;
+	uint32_t		 refusals;	/* resumes refused by the server */
+	uint64_t		 out_bytes[2];	/* wire bytes each side produced */
+};
+
+void	spair_init(struct spair *p, const struct msession_config *ccfg,
+	    const struct msession_config *scfg, int use_keycache);
+void	spair_free(struct spair *p);
+
+/* Client connects; the server opens its backend with open_result. */
+int	spair_connect(struct spair *p);
+/* Move bytes both ways until nothing moves; returns frames processed. */
+int	spair_pump(struct spair *p);
+/* Deliver only `limit` bytes of what is in flight from `side`. */
+void	spair_flow(struct spair *p, enum spair_side from, size_t limit);
+/* Cut the path: in-flight bytes are lost; both ends told. */
+void	spair_lose_path(struct spair *p);
+/* Client comes back on a new path: resume, then pump. 0 if accepted. */
+int	spair_resume(struct spair *p);
+/* Send a raw frame to the server as the first frame of a new path. */
+int	spair_server_first_frame(struct spair *p, const uint8_t *buf,
+	    size_t len);
+/* Local-side data into a session; returns bytes accepted. */
+size_t	spair_write(struct spair *p, enum spair_side side, const void *d,
+	    size_t n);
+void	spair_advance(struct spair *p, uint64_t ms);
+void	spair_tick(struct spair *p);
+
+#endif /* MIGRATE_SESSIONPAIR_H */

@@ -1,0 +1,6 @@
+#include "config.h"
+#include <check.h>
+#include "suites.h"
+START_TEST(test_ring_placeholder) { ck_assert_int_eq(1, 1); }
+END_TEST
+Suite *suite_ring(void) { Suite *s = suite_create("ring"); TCase *tc = tcase_create("core"); tcase_add_test(tc, test_ring_placeholder); suite_add_tcase(s, tc); return s; }
