@@ -23,6 +23,7 @@ mring_release(struct mring *r)
 	free(r->buf);
 	r->buf = NULL;
 	r->cap = 0;
+	r->base = r->end;	/* whatever was held is gone with the memory */
 }
 
 void

@@ -23,7 +23,7 @@ struct mring {
 };
 
 void	mring_init(struct mring *r, size_t limit);
-void	mring_release(struct mring *r);		/* frees memory, keeps offsets */
+void	mring_release(struct mring *r);	/* frees memory; drops held bytes */
 void	mring_shrink(struct mring *r);		/* release if empty */
 
 static inline size_t

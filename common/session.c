@@ -184,8 +184,13 @@ msession_remote_close(struct msession *s, const struct mframe *f,
 	    msession_tokpfx(s), s->label, msession_state_name(s->state),
 	    mproto_error_str(f->u.error.code), f->u.error.code,
 	    i ? ": " : "", text);
-	s->close_code = f->u.error.code == MERR_NONE ?
-	    MERR_PROTOCOL : f->u.error.code;
+	/* PROTOCOL.md section 9: an unknown code is treated as internal */
+	if (f->u.error.code == MERR_NONE)
+		s->close_code = MERR_PROTOCOL;
+	else if (f->u.error.code > MERR_MAX)
+		s->close_code = MERR_INTERNAL;
+	else
+		s->close_code = f->u.error.code;
 	s->hs_len = 0;
 	s->ack_now = 0;
 	msession_set_state(s, MS_CLOSED);
@@ -373,6 +378,14 @@ msession_input(struct msession *s, const uint8_t *buf, size_t len,
 		act->len = used;	/* bytes needed to make progress */
 		return 0;
 	}
+	if (rc == MFRAME_EVERSION && s->state == MS_HELLO_SENT &&
+	    f.type == MPROTO_HELLO_OK) {
+		/* PROTOCOL.md section 3: a version outside our range */
+		msession_error_close(s, MERR_VERSION,
+		    MPROTO_VERSION_MIN << 8 | MPROTO_VERSION_MAX,
+		    mframe_status_str(rc), act);
+		return len;
+	}
 	if (rc != MFRAME_OK) {
 		protocol_error(s, mframe_status_str(rc), act);
 		return len;
@@ -464,6 +477,8 @@ msession_abort(struct msession *s, uint16_t code, const char *text)
 {
 	struct msession_action act;
 
+	if (code == MERR_NONE || code > MERR_MAX)
+		code = MERR_INTERNAL;
 	if (s->state != MS_CLOSED)
 		msession_error_close(s, code, 0, text, &act);
 }
@@ -642,10 +657,12 @@ msession_output(struct msession *s, uint8_t *buf, size_t cap)
 		n += MPROTO_HDR_LEN + chunk;
 		s->send_off += chunk;
 	}
+	if (s->send_off > s->sent_high)
+		s->sent_high = s->send_off;
 	if (s->local_eof && !s->fin_sent && s->send_off == s->ring.end &&
 	    cap - n >= U64_FRAME) {
 		n += put_u64(buf + n, MPROTO_FIN, 0, s->ring.end);
-		s->fin_sent = 1;
+		s->fin_sent = s->fin_ever = 1;
 	}
 	return n;
 }

@@ -47,8 +47,12 @@ enum msession_action_type {
 	MSA_RESUMED,		/* the session now runs on this path; server:
 				   drop any older path, re-index the tokens */
 	MSA_PATH_DEAD,		/* close the current path; session detached */
-	MSA_DONE,		/* both directions finished and acknowledged */
-	MSA_CLOSE,		/* ended with `code` (remote: the peer said so) */
+	MSA_DONE,		/* both directions finished and acknowledged;
+				   implies the peer's EOF if not yet delivered:
+				   flush msession_output, close, free */
+	MSA_CLOSE,		/* ended with `code` (remote: the peer said so);
+				   MERR_NONE: the path was lost before the
+				   session was established */
 };
 
 struct msession_action {
@@ -110,6 +114,17 @@ void	msession_open_failed(struct msession *s, uint16_t code, uint64_t now);
  */
 int	msession_resume(struct msession *s, const struct mframe *f,
 	    uint64_t now, struct msession_action *act);
+
+/* Why the last msession_resume() on s was refused (for counters). */
+enum msession_refusal {
+	MSR_NONE = 0,
+	MSR_NOT_RESUMABLE,	/* the session is not attached or detached */
+	MSR_STALE_TOKEN,	/* a token the session no longer holds */
+	MSR_BAD_MAC,
+	MSR_REPLAY,		/* request number not above the last */
+};
+enum msession_refusal msession_last_refusal(const struct msession *s);
+const char *msession_refusal_name(enum msession_refusal why);
 
 /* both */
 size_t	msession_input(struct msession *s, const uint8_t *buf, size_t len,

@@ -172,6 +172,8 @@ msession_open_failed(struct msession *s, uint16_t code, uint64_t now)
 	(void)now;
 	if (s->role != MSESSION_SERVER || s->state != MS_OPENING)
 		return;
+	if (code == MERR_NONE || code > MERR_MAX)
+		code = MERR_INTERNAL;
 	msession_error_close(s, code, 0, mproto_error_str(code), &act);
 }
 
@@ -248,10 +250,13 @@ int
 msession_hs_rewind(struct msession *s, uint64_t peer_received,
     int peer_fin_seen)
 {
-	if (mring_ack(&s->ring, peer_received) != 0)
+	/* A count beyond what was ever put on a path, or a FIN seen that
+	 * was never sent, comes from a broken peer. */
+	if (peer_received > s->sent_high ||
+	    mring_ack(&s->ring, peer_received) != 0)
 		return -1;
 	if (peer_fin_seen) {
-		if (!s->local_eof || peer_received != s->ring.end)
+		if (!s->fin_ever || peer_received != s->ring.end)
 			return -1;
 		s->fin_sent = s->fin_acked = 1;
 	} else
@@ -336,11 +341,31 @@ msession_refusal(uint8_t *buf, size_t cap)
 }
 
 static int
-resume_refuse(struct msession *s, const char *why)
+resume_refuse(struct msession *s, enum msession_refusal why)
 {
+	s->refusal = why;
 	log_info("%s: session %08x %s: resume refused: %s", __func__,
-	    msession_tokpfx(s), s->label, why);
+	    msession_tokpfx(s), s->label, msession_refusal_name(why));
 	return -1;
+}
+
+const char *
+msession_refusal_name(enum msession_refusal why)
+{
+	switch (why) {
+	case MSR_NONE:		return "none";
+	case MSR_NOT_RESUMABLE:	return "session not resumable";
+	case MSR_STALE_TOKEN:	return "stale token";
+	case MSR_BAD_MAC:	return "bad MAC";
+	case MSR_REPLAY:	return "request number not above the last";
+	default:		return "?";
+	}
+}
+
+enum msession_refusal
+msession_last_refusal(const struct msession *s)
+{
+	return s->refusal;
 }
 
 int
@@ -362,7 +387,7 @@ msession_resume(struct msession *s, const struct mframe *f, uint64_t now,
 	if (s->role != MSESSION_SERVER || f->type != MPROTO_RESUME ||
 	    (s->state != MS_ATTACHED && s->state != MS_DETACHED)) {
 		msession_refuse_unknown(f);
-		return resume_refuse(s, "session not resumable");
+		return resume_refuse(s, MSR_NOT_RESUMABLE);
 	}
 	if (r->token == s->keys.token)
 		old = s->keys;
@@ -372,13 +397,13 @@ msession_resume(struct msession *s, const struct mframe *f, uint64_t now,
 		old = s->prev;
 	} else {
 		msession_refuse_unknown(f);
-		return resume_refuse(s, "stale token");
+		return resume_refuse(s, MSR_STALE_TOKEN);
 	}
 	if (!mkeys_check(old.k_c, MPROTO_LABEL_RESUME, f->raw,
 	    FRAME_MACLEN(f), NULL, 0, r->mac))
-		return resume_refuse(s, "bad MAC");
+		return resume_refuse(s, MSR_BAD_MAC);
 	if (r->reqno <= s->reqno)
-		return resume_refuse(s, "request number not above the last");
+		return resume_refuse(s, MSR_REPLAY);
 
 	/* Authentic from here on: the client holds the keys. */
 	s->reqno = r->reqno;

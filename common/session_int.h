@@ -38,13 +38,16 @@ struct msession {
 	int			 prev_valid;
 	int			 await_confirm;
 	uint32_t		 reqno;		/* client: last sent; server: last taken */
+	enum msession_refusal	 refusal;	/* server: why the last resume failed */
 	uint32_t		 resumes;
 
 	/* outgoing stream */
 	struct mring		 ring;
 	uint64_t		 send_off;	/* next offset to frame on this path */
+	uint64_t		 sent_high;	/* highest offset ever framed */
 	int			 local_eof;
-	int			 fin_sent;
+	int			 fin_sent;	/* FIN framed on this path */
+	int			 fin_ever;	/* FIN framed on some path */
 	int			 fin_acked;
 
 	/* incoming stream */

@@ -122,6 +122,7 @@ act_on(struct spair *p, enum spair_side side,
 		break;
 	case MSA_DELIVER_EOF:
 		e->eof = 1;
+		e->eof_actions++;
 		break;
 	case MSA_OPEN:
 		p->opened = 1;
@@ -143,11 +144,14 @@ act_on(struct spair *p, enum spair_side side,
 	case MSA_DONE:
 		e->done = 1;
 		e->eof = 1;
+		e->done_actions++;
 		break;
 	case MSA_CLOSE:
 		e->closed = 1;
 		e->close_code = a->code;
+		e->close_detail = a->detail;
 		e->close_remote = a->remote;
+		e->close_actions++;
 		break;
 	default:
 		break;
@@ -208,17 +212,20 @@ spair_pump(struct spair *p)
 	return frames;
 }
 
-void
+size_t
 spair_flow(struct spair *p, enum spair_side from, size_t limit)
 {
 	struct spair_end *to = &p->end[!from];
-	size_t n;
+	size_t n, lost = 0;
 
 	(void)emit(p, from);
 	n = sbuf_avail(&to->in);
-	if (n > limit)
+	if (n > limit) {
 		to->in.len = to->in.off + limit;	/* the rest is lost */
+		lost = n - limit;
+	}
 	(void)feed(p, !from);
+	return lost;
 }
 
 void
@@ -252,6 +259,13 @@ spair_connect(struct spair *p)
 int
 spair_server_first_frame(struct spair *p, const uint8_t *buf, size_t len)
 {
+	return spair_server_probe(p, buf, len, &p->end[SP_CLIENT].in);
+}
+
+int
+spair_server_probe(struct spair *p, const uint8_t *buf, size_t len,
+    struct sbuf *answer)
+{
 	struct msession		*srv = p->end[SP_SERVER].s;
 	struct msession_action	 a;
 	struct mframe		 f;
@@ -278,26 +292,51 @@ spair_server_first_frame(struct spair *p, const uint8_t *buf, size_t len)
 refuse:
 	p->refusals++;
 	n = msession_refusal(refusal, sizeof(refusal));
-	sbuf_add(&p->end[SP_CLIENT].in, refusal, n);
+	sbuf_add(answer, refusal, n);
 	return -1;
+}
+
+/* 0 if the client could not start a resume; else 1, *rv as spair_resume */
+static int
+resume_send(struct spair *p, int *rv)
+{
+	struct msession	*cli = p->end[SP_CLIENT].s;
+	size_t		 n;
+
+	if (msession_path_up(cli, p->now) != 0)
+		return 0;
+	p->attached = 1;
+	sbuf_clear(&p->end[0].in);
+	sbuf_clear(&p->end[1].in);
+	n = msession_output(cli, p->obuf, p->obuf_cap);
+	*rv = spair_server_first_frame(p, p->obuf, n);
+	return 1;
+}
+
+int
+spair_resume_begin(struct spair *p)
+{
+	int rv;
+
+	return resume_send(p, &rv) ? rv : -1;
 }
 
 int
 spair_resume(struct spair *p)
 {
-	struct msession	*cli = p->end[SP_CLIENT].s;
-	size_t		 n;
-	int		 rv;
+	int rv;
 
-	if (msession_path_up(cli, p->now) != 0)
+	if (!resume_send(p, &rv))
 		return -1;
-	p->attached = 1;
-	sbuf_clear(&p->end[0].in);
-	sbuf_clear(&p->end[1].in);
-	n = msession_output(cli, p->obuf, p->obuf_cap);
-	rv = spair_server_first_frame(p, p->obuf, n);
 	spair_pump(p);
 	return rv;
+}
+
+size_t
+spair_inflight(struct spair *p, enum spair_side from)
+{
+	(void)emit(p, from);
+	return sbuf_avail(&p->end[!from].in);
 }
 
 size_t

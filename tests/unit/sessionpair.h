@@ -38,6 +38,10 @@ struct spair_end {
 	int		 close_remote;
 	uint32_t	 resumed;	/* RESUMED actions seen */
 	uint32_t	 path_dead;	/* PATH_DEAD actions seen */
+	uint32_t	 eof_actions;	/* DELIVER_EOF actions seen */
+	uint32_t	 done_actions;	/* DONE actions seen */
+	uint32_t	 close_actions;	/* CLOSE actions seen */
+	uint16_t	 close_detail;
 };
 
 struct spair {
@@ -69,8 +73,9 @@ void	spair_free(struct spair *p);
 int	spair_connect(struct spair *p);
 /* Move bytes both ways until nothing moves; returns frames processed. */
 int	spair_pump(struct spair *p);
-/* Deliver only `limit` bytes of what is in flight from `side`. */
-void	spair_flow(struct spair *p, enum spair_side from, size_t limit);
+/* Deliver only `limit` bytes of what is in flight from `side`; returns
+ * the bytes dropped. */
+size_t	spair_flow(struct spair *p, enum spair_side from, size_t limit);
 /* Cut the path: in-flight bytes are lost; both ends told. */
 void	spair_lose_path(struct spair *p);
 /* Client comes back on a new path: resume, then pump. 0 if accepted. */
@@ -78,6 +83,18 @@ int	spair_resume(struct spair *p);
 /* Send a raw frame to the server as the first frame of a new path. */
 int	spair_server_first_frame(struct spair *p, const uint8_t *buf,
 	    size_t len);
+/*
+ * The same lookup on a connection of its own: a refusal is written to
+ * `answer` instead of the client's wire.  0 if accepted.
+ */
+int	spair_server_probe(struct spair *p, const uint8_t *buf, size_t len,
+	    struct sbuf *answer);
+/* spair_resume without the pump: the server has the RESUME, nothing more.
+ * -1 if the client could not start a resume, else as spair_resume. */
+int	spair_resume_begin(struct spair *p);
+/* Move `from`'s output onto the wire; returns the bytes in flight to the
+ * other end (not yet fed to it). */
+size_t	spair_inflight(struct spair *p, enum spair_side from);
 /* Local-side data into a session; returns bytes accepted. */
 size_t	spair_write(struct spair *p, enum spair_side side, const void *d,
 	    size_t n);
