@@ -318,6 +318,21 @@ mframe_encode(uint8_t *buf, size_t cap, const struct mframe *f)
 	return MPROTO_HDR_LEN + plen;
 }
 
+size_t
+mframe_encode_error(uint8_t *buf, size_t cap, uint16_t code, uint16_t detail,
+    const char *text)
+{
+	struct mframe f;
+
+	memset(&f, 0, sizeof(f));
+	f.type = MPROTO_ERROR;
+	f.u.error.code = code;
+	f.u.error.detail = detail;
+	f.u.error.text = text;
+	f.u.error.textlen = text ? strlen(text) : 0;
+	return mframe_encode(buf, cap, &f);
+}
+
 void
 mframe_set_mac(uint8_t *frame, size_t framelen,
     const uint8_t mac[MPROTO_MAC_LEN])

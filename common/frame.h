@@ -106,6 +106,10 @@ int	mframe_decode(const uint8_t *buf, size_t len, struct mframe *f,
  */
 size_t	mframe_encode(uint8_t *buf, size_t cap, const struct mframe *f);
 
+/* An ERROR frame; text may be NULL.  Returns the size or 0. */
+size_t	mframe_encode_error(uint8_t *buf, size_t cap, uint16_t code,
+	    uint16_t detail, const char *text);
+
 /* Header only (DATA is written as header + caller's bytes). */
 void	mframe_encode_hdr(uint8_t *buf, uint8_t type, uint8_t flags,
 	    uint16_t len);

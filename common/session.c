@@ -136,18 +136,12 @@ static void
 queue_error(struct msession *s, uint16_t code, uint16_t detail,
     const char *text)
 {
-	struct mframe	f;
 	uint8_t		buf[MPROTO_HDR_LEN + MPROTO_ERROR_MIN_LEN +
 			    MPROTO_ERROR_TEXT_MAX];
 	size_t		len;
 
-	memset(&f, 0, sizeof(f));
-	f.type = MPROTO_ERROR;
-	f.u.error.code = code;
-	f.u.error.detail = detail;
-	f.u.error.text = text;
-	f.u.error.textlen = text ? strlen(text) : 0;
-	if ((len = mframe_encode(buf, sizeof(buf), &f)) > 0)
+	if ((len = mframe_encode_error(buf, sizeof(buf), code, detail,
+	    text)) > 0)
 		msession_queue(s, buf, len);
 }
 

@@ -332,12 +332,7 @@ msession_refuse_unknown(const struct mframe *f)
 size_t
 msession_refusal(uint8_t *buf, size_t cap)
 {
-	struct mframe f;
-
-	memset(&f, 0, sizeof(f));
-	f.type = MPROTO_ERROR;
-	f.u.error.code = MERR_RESUME_REFUSED;
-	return mframe_encode(buf, cap, &f);
+	return mframe_encode_error(buf, cap, MERR_RESUME_REFUSED, 0, NULL);
 }
 
 static int

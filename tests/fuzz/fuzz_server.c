@@ -33,27 +33,19 @@
 #include "config.h"
 
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "crypto.h"
 #include "frame.h"
+#include "fuzzlib.h"
 #include "keys.h"
-#include "log.h"
 #include "proto.h"
 #include "session.h"
 #include "wire.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
 #define WINDOW		(64u * 1024)
-#define START_MS	1000
 #define OUTCAP		(256u * 1024)
-#define WRITE_MAX	(64u * 1024)
-#define PAT_PERIOD	65521u			/* prime */
-#define MEMORY_MAX	(4096u + 2 * WINDOW)	/* session struct + ring */
 
 enum {
 	OP_RAW,		/* u8 n, n bytes to the server */
@@ -79,15 +71,10 @@ enum {
 	OP_COUNT
 };
 
-struct input {
-	const uint8_t	*p;
-	size_t		 n;
-};
-
 struct srv {
 	struct msession		*s;
 	struct msession_config	 cfg;
-	struct input		 in;
+	struct fz_input		 in;
 	uint64_t		 now;
 	uint8_t			 open_mode;
 	int			 echo;
@@ -99,7 +86,7 @@ struct srv {
 	uint8_t			*wire;
 	size_t			 wlen, wcap;
 
-	/* the server's outgoing stream: written bytes follow pat() */
+	/* the server's outgoing stream: written bytes follow fz_pat() */
 	int			 tainted;	/* echo wrote other bytes */
 
 	/* the harness's client */
@@ -124,85 +111,10 @@ struct srv {
 };
 
 static struct mcrypto_kp	cli_kp;		/* the harness client's pair */
-static struct mkeycache		keycache;
 static uint8_t			cached_pub[MPROTO_KEY_LEN];
 static uint8_t			cached_shared[32];
 static int			cached_ok;
 static uint8_t			outbuf[OUTCAP];
-static uint8_t			pattern[PAT_PERIOD + WRITE_MAX];
-
-static void
-die(const char *what)
-{
-	fprintf(stderr, "fuzz_server: %s\n", what);
-	abort();
-}
-
-/* ------------------------------------------------------------------ */
-/* input */
-
-static uint8_t
-in_u8(struct input *in)
-{
-	if (in->n == 0)
-		return 0;
-	in->n--;
-	return *in->p++;
-}
-
-static uint16_t
-in_u16(struct input *in)
-{
-	uint16_t hi = in_u8(in);
-
-	return (uint16_t)(hi << 8 | in_u8(in));
-}
-
-static uint32_t
-in_u32(struct input *in)
-{
-	uint32_t hi = in_u16(in);
-
-	return hi << 16 | in_u16(in);
-}
-
-static uint64_t
-in_u64(struct input *in)
-{
-	uint64_t hi = in_u32(in);
-
-	return hi << 32 | in_u32(in);
-}
-
-/* n bytes into dst; zeros once the input runs out. */
-static void
-in_fill(struct input *in, uint8_t *dst, size_t n)
-{
-	size_t k = n < in->n ? n : in->n;
-
-	memcpy(dst, in->p, k);
-	memset(dst + k, 0, n - k);
-	in->p += k;
-	in->n -= k;
-}
-
-/*
- * What the local side writes: the byte at stream offset `off` is
- * pattern[off % PAT_PERIOD]; the period is prime so that a replay from
- * the wrong offset shows.  pat() points at `off` with WRITE_MAX bytes on.
- */
-static const uint8_t *
-pat(uint64_t off)
-{
-	return pattern + off % PAT_PERIOD;
-}
-
-/* A code the driver may pass: one of enum mproto_error, not MERR_NONE. */
-static uint16_t
-errcode(uint8_t b)
-{
-	return (uint16_t)(1 + b % MERR_MAX);
-}
 
 /* ------------------------------------------------------------------ */
 /* the harness client's crypto */
@@ -253,7 +165,7 @@ wire_add(struct srv *z, const uint8_t *p, size_t n)
 		while (cap < z->wlen + n)
 			cap *= 2;
 		if ((z->wire = realloc(z->wire, cap)) == NULL)
-			die("out of memory");
+			fz_die("out of memory");
 		z->wcap = cap;
 	}
 	memcpy(z->wire + z->wlen, p, n);
@@ -275,10 +187,7 @@ act_on(struct srv *z, const struct msession_action *a)
 	switch (a->type) {
 	case MSA_NONE:
 		break;
-	case MSA_DELIVER:
-		if (a->len == 0 || a->len > MPROTO_MAX_PAYLOAD ||
-		    a->data < z->wire || a->data + a->len > z->wire + z->wlen)
-			die("delivery outside the input");
+	case MSA_DELIVER:	/* checked by fz_check_input */
 		if (z->echo) {
 			n = a->len > 1000 ? 1000 : a->len;
 			if (msession_write(z->s, a->data, n) > 0)
@@ -287,12 +196,12 @@ act_on(struct srv *z, const struct msession_action *a)
 		break;
 	case MSA_DELIVER_EOF:
 		if (!msession_peer_eof(z->s))
-			die("DELIVER_EOF but no peer eof");
+			fz_die("DELIVER_EOF but no peer eof");
 		break;
 	case MSA_OPEN:
 		if (a->dest == NULL ||
 		    (a->dest->family != 4 && a->dest->family != 6))
-			die("MSA_OPEN without a destination");
+			fz_die("MSA_OPEN without a destination");
 		switch (z->open_mode) {
 		case 0:
 			msession_opened(z->s, z->now);
@@ -308,7 +217,7 @@ act_on(struct srv *z, const struct msession_action *a)
 		}
 		break;
 	case MSA_ESTABLISHED:
-		die("server got MSA_ESTABLISHED");
+		fz_die("server got MSA_ESTABLISHED");
 		break;
 	case MSA_PATH_DEAD:	/* the caller drops the wire */
 	case MSA_RESUMED:
@@ -316,12 +225,9 @@ act_on(struct srv *z, const struct msession_action *a)
 	case MSA_CLOSE:
 		break;
 	default:
-		die("unknown action");
+		fz_die("unknown action");
 	}
-	if (a->type == MSA_CLOSE || a->type == MSA_DONE) {
-		if (msession_state(z->s) != MS_CLOSED)
-			die("closed or done but not MS_CLOSED");
-	}
+	fz_check_closed(z->s, a);
 }
 
 /* Let the server take what is on the wire. */
@@ -333,18 +239,12 @@ feed(struct srv *z)
 
 	while (z->wlen > 0) {
 		used = msession_input(z->s, z->wire, z->wlen, z->now, &a);
-		if (used > z->wlen)
-			die("msession_input used more than it was given");
-		if (used == 0) {
-			if (a.type != MSA_NONE)
-				die("an action without input taken");
-			if (a.len <= z->wlen || a.len > MPROTO_MAX_FRAME)
-				die("incomplete frame asks for a bad size");
+		fz_check_input(z->wire, z->wlen, used, &a);
+		if (used == 0)
 			break;
-		}
 		if (a.type == MSA_RESUMED || a.type == MSA_ESTABLISHED ||
 		    a.type == MSA_PATH_DEAD)
-			die("server input gave a client action");
+			fz_die("server input gave a client action");
 		if (a.type == MSA_OPEN) {
 			z->hello_taken = z->hello_sent &&
 			    used == z->hello_len &&
@@ -367,7 +267,7 @@ send_frame(struct srv *z, const struct mframe *f)
 	size_t	n;
 
 	if ((n = mframe_encode(buf, sizeof(buf), f)) == 0)
-		die("harness frame does not encode");
+		fz_die("harness frame does not encode");
 	wire_add(z, buf, n);
 	feed(z);
 }
@@ -406,17 +306,17 @@ on_hello_ok(struct srv *z, const struct mframe *f)
 	if (!z->acc_ourpub)
 		return;
 	if ((shared = shared_with(h->pub)) == NULL)
-		die("server's hello-ok key unusable");
+		fz_die("server's hello-ok key unusable");
 	if (mkeys_derive(&k, NULL, shared, z->acc + MPROTO_HDR_LEN + 40,
 	    h->nonce, cli_kp.pub, h->pub) != 0)
-		die("mkeys_derive");
+		fz_die("mkeys_derive");
 	if (!mkeys_check(k.k_s, MPROTO_LABEL_HELLO_OK, z->acc, z->acc_len,
 	    f->raw, MPROTO_HDR_LEN + f->len - MPROTO_MAC_LEN, h->mac))
-		die("hello-ok MAC does not verify");
+		fz_die("hello-ok MAC does not verify");
 	if (k.token != msession_token(z->s))
-		die("hello-ok keys give another token");
+		fz_die("hello-ok keys give another token");
 	if (h->window != WINDOW || h->linger != z->cfg.linger_ms / 1000)
-		die("hello-ok window or linger differs from the config");
+		fz_die("hello-ok window or linger differs from the config");
 	z->keys = k;
 	z->have_keys = 1;
 	z->have_prev = 0;
@@ -433,25 +333,25 @@ on_resume_ok(struct srv *z, const struct mframe *f)
 	struct mkeys		 nk;
 
 	if (!z->resume_pending)
-		die("resume-ok without an accepted resume");
+		fz_die("resume-ok without an accepted resume");
 	z->resume_pending = 0;
 	if (!mkeys_check(z->resume_old.k_s, MPROTO_LABEL_RESUME_OK, z->resume,
 	    sizeof(z->resume), f->raw,
 	    MPROTO_HDR_LEN + f->len - MPROTO_MAC_LEN, r->mac))
-		die("resume-ok MAC does not verify");
+		fz_die("resume-ok MAC does not verify");
 	z->prev = z->resume_old;
 	z->have_prev = 1;
 	z->have_keys = 0;
 	if (!z->resume_ourpub)
 		return;		/* the fuzzer's key: we cannot follow */
 	if ((shared = shared_with(r->pub)) == NULL)
-		die("server's resume-ok key unusable");
+		fz_die("server's resume-ok key unusable");
 	if (mkeys_derive(&nk, z->resume_old.chain, shared,
 	    z->resume + MPROTO_HDR_LEN + 56, r->nonce, cli_kp.pub,
 	    r->pub) != 0)
-		die("mkeys_derive");
+		fz_die("mkeys_derive");
 	if (nk.token != msession_token(z->s))
-		die("resume-ok keys give another token");
+		fz_die("resume-ok keys give another token");
 	z->keys = nk;
 	z->have_keys = 1;
 }
@@ -461,15 +361,10 @@ parse_output(struct srv *z, const uint8_t *buf, size_t n)
 {
 	struct msession_stats	st;
 	struct mframe		f;
-	size_t			off = 0, used;
-	int			rc;
+	size_t			off = 0;
 
 	msession_stats(z->s, &st);
-	while (off < n) {
-		rc = mframe_decode(buf + off, n - off, &f, &used);
-		if (rc != MFRAME_OK)
-			die(rc == MFRAME_NEED ? "output ends inside a frame" :
-			    "output holds an invalid frame");
+	while (fz_frame(buf, n, &off, &f)) {
 		switch (f.type) {
 		case MPROTO_HELLO_OK:
 			on_hello_ok(z, &f);
@@ -479,27 +374,27 @@ parse_output(struct srv *z, const uint8_t *buf, size_t n)
 			break;
 		case MPROTO_DATA:
 			if (z->fin_seen && z->fin_at <= z->rcvd)
-				die("data after fin");
+				fz_die("data after fin");
 			if (!z->tainted &&
-			    memcmp(f.payload, pat(z->rcvd), f.len) != 0)
-				die("data differs from what was written");
+			    memcmp(f.payload, fz_pat(z->rcvd), f.len) != 0)
+				fz_die("data differs from what was written");
 			z->rcvd += f.len;
 			if (z->rcvd > st.sent)
-				die("data beyond what was written");
+				fz_die("data beyond what was written");
 			break;
 		case MPROTO_FIN:
 			if (f.u.value != z->rcvd || f.u.value != st.sent ||
 			    !msession_local_eof(z->s))
-				die("fin count wrong");
+				fz_die("fin count wrong");
 			z->fin_seen = 1;
 			z->fin_at = f.u.value;
 			break;
 		case MPROTO_ACK:
 			if (f.u.value != st.received)
-				die("ack count is not what was received");
+				fz_die("ack count is not what was received");
 			if ((f.flags & MPROTO_F_FIN_SEEN) &&
 			    !msession_peer_eof(z->s))
-				die("ack says fin seen but none came");
+				fz_die("ack says fin seen but none came");
 			break;
 		case MPROTO_PING:
 			z->ping_value = f.u.value;
@@ -507,32 +402,30 @@ parse_output(struct srv *z, const uint8_t *buf, size_t n)
 		case MPROTO_PONG:
 			break;
 		case MPROTO_ERROR:
-			if (f.u.error.code == MERR_NONE ||
-			    f.u.error.code > MERR_MAX)
-				die("error frame with a bad code");
+			if (!fz_error_code_ok(f.u.error.code))
+				fz_die("error frame with a bad code");
 			break;
 		default:
-			die("server sent a frame a server never sends");
+			fz_die("server sent a frame a server never sends");
 		}
-		off += used;
 	}
 }
 
 static void
 op_output(struct srv *z)
 {
-	uint8_t	c = in_u8(&z->in);
+	uint8_t	c = fz_u8(&z->in);
 	size_t	cap = c == 0 ? OUTCAP : (size_t)c * 8, n;
 	int	pending = msession_output_pending(z->s);
 
 	n = msession_output(z->s, outbuf, cap);
 	if (n > cap)
-		die("output beyond its buffer");
+		fz_die("output beyond its buffer");
 	if (cap == OUTCAP && (pending != 0) != (n > 0))
-		die("output_pending disagrees with output");
+		fz_die("output_pending disagrees with output");
 	parse_output(z, outbuf, n);
 	if (cap == OUTCAP && msession_output_pending(z->s))
-		die("output pending after everything was taken");
+		fz_die("output pending after everything was taken");
 }
 
 /* ------------------------------------------------------------------ */
@@ -541,11 +434,10 @@ op_output(struct srv *z)
 static void
 op_raw(struct srv *z, size_t n)
 {
-	if (n > z->in.n)
-		n = z->in.n;
-	wire_add(z, z->in.p, n);
-	z->in.p += n;
-	z->in.n -= n;
+	const uint8_t *p;
+
+	n = fz_take(&z->in, n, &p);
+	wire_add(z, p, n);
 	feed(z);
 }
 
@@ -558,7 +450,7 @@ op_raw(struct srv *z, size_t n)
 static void
 op_hello(struct srv *z)
 {
-	uint8_t		m = in_u8(&z->in);
+	uint8_t		m = fz_u8(&z->in);
 	struct mframe	f;
 	size_t		n;
 
@@ -567,21 +459,21 @@ op_hello(struct srv *z)
 	f.u.hello.version_min = MPROTO_VERSION_MIN;
 	f.u.hello.version_max = MPROTO_VERSION_MAX;
 	if (m & 1) {
-		f.u.hello.version_min = in_u8(&z->in);
-		f.u.hello.version_max = in_u8(&z->in);
+		f.u.hello.version_min = fz_u8(&z->in);
+		f.u.hello.version_max = fz_u8(&z->in);
 	}
-	f.u.hello.window = (m & 2) ? in_u32(&z->in) : WINDOW;
+	f.u.hello.window = (m & 2) ? fz_u32(&z->in) : WINDOW;
 	if (m & 8)
-		in_fill(&z->in, f.u.hello.pub, MPROTO_KEY_LEN);
+		fz_fill(&z->in, f.u.hello.pub, MPROTO_KEY_LEN);
 	else
 		memcpy(f.u.hello.pub, cli_kp.pub, MPROTO_KEY_LEN);
 	nonce_next(z, f.u.hello.nonce);
 	f.u.hello.dest.family = (m & 4) ? 6 : 4;
-	f.u.hello.dest.port = (m & 16) ? in_u16(&z->in) : 22;
+	f.u.hello.dest.port = (m & 16) ? fz_u16(&z->in) : 22;
 	f.u.hello.dest.addr[0] = 203;
 	f.u.hello.dest.addr[3] = 5;
 	if ((n = mframe_encode(z->hello, sizeof(z->hello), &f)) == 0)
-		die("hello does not encode");
+		fz_die("hello does not encode");
 	z->hello_len = n;
 	z->hello_sent = 1;
 	z->hello_ourpub = !(m & 8);
@@ -592,20 +484,11 @@ op_hello(struct srv *z)
 static void
 op_tick(struct srv *z)
 {
-	struct msession_action	a;
-	uint8_t			t = in_u8(&z->in);
-	uint64_t		d;
+	struct msession_action a;
 
-	if (t == 0xff) {
-		d = msession_deadline(z->s);
-		if (d != UINT64_MAX && d > z->now)
-			z->now = d;
-	} else
-		z->now += (uint64_t)(t & 0x7f) * ((t & 0x80) ? 32 : 1);
+	z->now = fz_time(z->now, fz_u8(&z->in), msession_deadline(z->s));
 	msession_tick(z->s, z->now, &a);
-	if (a.type == MSA_DELIVER || a.type == MSA_OPEN ||
-	    a.type == MSA_ESTABLISHED || a.type == MSA_RESUMED)
-		die("tick gave a bad action");
+	fz_check_tick(&a);
 	if (a.type == MSA_PATH_DEAD)
 		z->wlen = 0;	/* the driver closes the connection */
 	act_on(z, &a);
@@ -615,32 +498,30 @@ static void
 op_write(struct srv *z, size_t n, int reserve)
 {
 	struct msession_stats	st;
-	size_t			space = msession_write_space(z->s), w;
 
 	msession_stats(z->s, &st);
 	if (reserve) {
 		/* reserve n, fill part of what was offered, commit */
+		size_t	 space = msession_write_space(z->s), w;
 		uint8_t	*r = NULL;
 		size_t	 got = msession_write_reserve(z->s, n, &r);
 
 		if (got > space || (n != 0 && got > n))
-			die("write_reserve offers more than asked or fits");
+			fz_die("write_reserve offers more than asked or fits");
 		if (got == 0)
 			return;
-		w = in_u16(&z->in) % (got + 1);
-		memcpy(r, pat(st.sent), w);
+		w = fz_u16(&z->in) % (got + 1);
+		memcpy(r, fz_pat(st.sent), w);
 		msession_write_commit(z->s, w);
 		return;
 	}
-	w = msession_write(z->s, pat(st.sent), n);
-	if (w != (n < space ? n : space))
-		die("write did not take what fits");
+	fz_write(z->s, fz_pat(st.sent), n);
 }
 
 static void
 op_ack(struct srv *z)
 {
-	uint8_t		d = in_u8(&z->in);
+	uint8_t		d = fz_u8(&z->in);
 	uint64_t	v = z->rcvd;
 	uint8_t		flags = fin_true(z) ? MPROTO_F_FIN_SEEN : 0;
 
@@ -655,7 +536,7 @@ static void
 op_fin(struct srv *z)
 {
 	struct msession_stats	st;
-	uint8_t			d = in_u8(&z->in);
+	uint8_t			d = fz_u8(&z->in);
 
 	msession_stats(z->s, &st);
 	if (d != 0)
@@ -667,12 +548,12 @@ static void
 op_data(struct srv *z)
 {
 	struct mframe	f;
-	size_t		n = in_u16(&z->in) % MPROTO_MAX_PAYLOAD + 1;
+	size_t		n = fz_u16(&z->in) % MPROTO_MAX_PAYLOAD + 1;
 
 	memset(&f, 0, sizeof(f));
 	f.type = MPROTO_DATA;
 	f.len = (uint16_t)n;
-	f.payload = pattern;
+	f.payload = fz_pat(0);
 	send_frame(z, &f);
 }
 
@@ -682,8 +563,7 @@ op_path_lost(struct srv *z)
 	struct msession_action a;
 
 	msession_path_lost(z->s, z->now, &a);
-	if (a.type != MSA_NONE && a.type != MSA_CLOSE)
-		die("path_lost gave a bad action");
+	fz_check_path_lost(&a);
 	z->wlen = 0;
 	act_on(z, &a);
 }
@@ -699,7 +579,7 @@ op_path_lost(struct srv *z)
 static void
 op_resume(struct srv *z)
 {
-	uint8_t			 m = in_u8(&z->in), x;
+	uint8_t			 m = fz_u8(&z->in), x;
 	uint8_t			 buf[MPROTO_HDR_LEN + MPROTO_RESUME_LEN];
 	uint8_t			 mac[MPROTO_MAC_LEN], refusal[64];
 	const struct mkeys	*k = NULL;
@@ -715,7 +595,7 @@ op_resume(struct srv *z)
 		op_path_lost(z);
 	if ((m & 2) && (z->have_keys || z->have_prev)) {
 		/* built by the harness client, signed with its keys */
-		x = in_u8(&z->in);	/* != 0: corrupted after signing */
+		x = fz_u8(&z->in);	/* != 0: corrupted after signing */
 		k = ((m & 4) && z->have_prev) || !z->have_keys ?
 		    &z->prev : &z->keys;
 		memset(&f, 0, sizeof(f));
@@ -726,18 +606,18 @@ op_resume(struct srv *z)
 			f.flags = fin_true(z) ? MPROTO_F_FIN_SEEN : 0;
 		f.u.resume.version = MPROTO_VERSION;
 		f.u.resume.token = k->token;
-		f.u.resume.reqno = (m & 0x10) ? in_u32(&z->in) : z->reqno + 1;
-		f.u.resume.received = (m & 8) ? in_u64(&z->in) : z->rcvd;
+		f.u.resume.reqno = (m & 0x10) ? fz_u32(&z->in) : z->reqno + 1;
+		f.u.resume.received = (m & 8) ? fz_u64(&z->in) : z->rcvd;
 		if (m & 0x20)
-			in_fill(&z->in, f.u.resume.pub, MPROTO_KEY_LEN);
+			fz_fill(&z->in, f.u.resume.pub, MPROTO_KEY_LEN);
 		else
 			memcpy(f.u.resume.pub, cli_kp.pub, MPROTO_KEY_LEN);
 		nonce_next(z, f.u.resume.nonce);
 		if ((n = mframe_encode(buf, sizeof(buf), &f)) != sizeof(buf))
-			die("resume does not encode");
+			fz_die("resume does not encode");
 		if (mkeys_mac(mac, k->k_c, MPROTO_LABEL_RESUME, buf,
 		    n - MPROTO_MAC_LEN, NULL, 0) != 0)
-			die("mkeys_mac");
+			fz_die("mkeys_mac");
 		mframe_set_mac(buf, n, mac);
 		/* An honest client with the current keys is not refused. */
 		state0 = msession_state(z->s);
@@ -752,7 +632,7 @@ op_resume(struct srv *z)
 		}
 	} else {
 		/* raw input bytes: never authentic */
-		in_fill(&z->in, buf, sizeof(buf));
+		fz_fill(&z->in, buf, sizeof(buf));
 		k = NULL;
 	}
 	if (mframe_decode(buf, sizeof(buf), &f, &used) != MFRAME_OK ||
@@ -771,32 +651,30 @@ op_resume(struct srv *z)
 	rc = msession_resume(z->s, &f, z->now, &a);
 	if (rc != 0) {
 		if (rc != -1)
-			die("msession_resume returned neither 0 nor -1");
+			fz_die("msession_resume returned neither 0 nor -1");
 		if (expect)
-			die("an honest resume was refused");
+			fz_die("an honest resume was refused");
 		hasprev1 = msession_prev_token(z->s, &prev1);
 		msession_stats(z->s, &st1);
 		if (msession_state(z->s) != state0 ||
 		    msession_token(z->s) != tok0 || hasprev1 != hasprev0 ||
 		    prev1 != prev0 || memcmp(&st0, &st1, sizeof(st0)) != 0)
-			die("a refused resume changed the session");
+			fz_die("a refused resume changed the session");
 		if (msession_last_refusal(z->s) == MSR_NONE ||
 		    msession_refusal_name(msession_last_refusal(z->s)) == NULL)
-			die("a refused resume has no refusal reason");
+			fz_die("a refused resume has no refusal reason");
 		n = msession_refusal(refusal, sizeof(refusal));
 		if (n == 0 || mframe_decode(refusal, n, &g, &used) !=
 		    MFRAME_OK || g.type != MPROTO_ERROR ||
 		    g.u.error.code != MERR_RESUME_REFUSED)
-			die("refusal is not an ERROR(RESUME_REFUSED)");
+			fz_die("refusal is not an ERROR(RESUME_REFUSED)");
 		return;
 	}
 	if (k == NULL)
-		die("an unauthenticated resume was accepted");
-	if (a.type != MSA_RESUMED && a.type != MSA_DONE &&
-	    a.type != MSA_CLOSE)
-		die("accepted resume gave a bad action");
+		fz_die("an unauthenticated resume was accepted");
+	fz_check_resumed(&a);
 	if (expect && a.type == MSA_CLOSE)
-		die("an honest resume closed the session");
+		fz_die("an honest resume closed the session");
 	/* A new path: what was on the old one is gone. */
 	z->wlen = 0;
 	z->reqno = f.u.resume.reqno;
@@ -813,13 +691,13 @@ op_resume(struct srv *z)
 static void
 op_open(struct srv *z)
 {
-	uint8_t b = in_u8(&z->in);
+	uint8_t b = fz_u8(&z->in);
 
 	if (!z->open_pending)
 		return;
 	z->open_pending = 0;
 	if (b & 1)
-		msession_open_failed(z->s, errcode(b >> 1), z->now);
+		msession_open_failed(z->s, fz_errcode(b >> 1), z->now);
 	else
 		msession_opened(z->s, z->now);
 }
@@ -829,32 +707,20 @@ check_invariants(struct srv *z)
 {
 	enum msession_state st = msession_state(z->s);
 
-	if ((unsigned)st > MS_CLOSED || st == MS_HELLO_SENT ||
-	    st == MS_RESUMING)
-		die("server in an impossible state");
-	if (msession_role(z->s) != MSESSION_SERVER)
-		die("role changed");
-	if (msession_memory(z->s) > MEMORY_MAX)
-		die("session memory beyond its window");
+	fz_check_session(z->s, MSESSION_SERVER, WINDOW);
 	if (z->wlen > MPROTO_MAX_FRAME && st != MS_CLOSED &&
 	    st != MS_DETACHED)
-		die("a whole frame left on the wire");
+		fz_die("a whole frame left on the wire");
 }
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	size_t i;
-
 	(void)argc;
 	(void)argv;
-	log_init("fuzz_server", LOG_SINK_NONE, -1);
+	fz_init("fuzz_server");
 	if (mcrypto_kp_generate(&cli_kp) != 0)
-		die("mcrypto_kp_generate");
-	mkeycache_init(&keycache, UINT32_MAX, UINT32_MAX);
-	for (i = 0; i < sizeof(pattern); i++)
-		pattern[i] = (uint8_t)(((i % PAT_PERIOD) *
-		    0x9E3779B97F4A7C15ull) >> 56);
+		fz_die("mcrypto_kp_generate");
 	return 0;
 }
 
@@ -867,41 +733,30 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&z, 0, sizeof(z));
 	z.in.p = data;
 	z.in.n = size;
-	c0 = in_u8(&z.in);
+	c0 = fz_u8(&z.in);
 	z.open_mode = c0 & 3;
 	z.echo = (c0 & 4) != 0;
 	z.collisions = c0 >> 4;
-	z.fail_code = errcode(in_u8(&z.in));
-	z.now = START_MS;
+	z.fail_code = fz_errcode(fz_u8(&z.in));
+	z.now = FZ_START_MS;
 
-	msession_config_default(&z.cfg);
-	z.cfg.window = WINDOW;
-	z.cfg.keepalive_ms = 100;
-	z.cfg.dead_ms = 400;
-	z.cfg.handshake_ms = 200;
-	z.cfg.linger_ms = 3000;
-	z.cfg.giveup_ms = 3000;
-	z.cfg.ack_delay_ms = 10;
+	fz_config(&z.cfg, WINDOW);
 	z.cfg.token_taken = token_taken;
 	z.cfg.token_arg = &z;
-	if (!(c0 & 8)) {
-		/* one pair for every run: born and uses reset, no new key */
-		keycache.born = 0;
-		keycache.uses = 0;
-		z.cfg.keycache = &keycache;
-	}
+	if (!(c0 & 8))
+		z.cfg.keycache = fz_keycache();
 	if ((z.s = msession_new(MSESSION_SERVER, &z.cfg, z.now)) == NULL)
-		die("msession_new");
+		fz_die("msession_new");
 	msession_set_label(z.s, "fuzz");
 
 	while (z.in.n > 0) {
-		op = in_u8(&z.in) % OP_COUNT;
+		op = fz_u8(&z.in) % OP_COUNT;
 		switch (op) {
 		case OP_RAW:
-			op_raw(&z, in_u8(&z.in));
+			op_raw(&z, fz_u8(&z.in));
 			break;
 		case OP_RAW16:
-			op_raw(&z, in_u16(&z.in));
+			op_raw(&z, fz_u16(&z.in));
 			break;
 		case OP_HELLO:
 			op_hello(&z);
@@ -913,10 +768,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			op_output(&z);
 			break;
 		case OP_WRITE:
-			op_write(&z, in_u16(&z.in) % (WRITE_MAX + 1), 0);
+			op_write(&z, fz_u16(&z.in) % (FZ_WRITE_MAX + 1), 0);
 			break;
 		case OP_RESERVE:
-			op_write(&z, in_u16(&z.in), 1);
+			op_write(&z, fz_u16(&z.in), 1);
 			break;
 		case OP_EOF:
 			msession_write_eof(z.s);
@@ -943,10 +798,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			op_open(&z);
 			break;
 		case OP_ABORT:
-			msession_abort(z.s, errcode(in_u8(&z.in)), "fuzz");
+			msession_abort(z.s, fz_errcode(fz_u8(&z.in)), "fuzz");
 			break;
 		case OP_COLLIDE:
-			z.collisions = in_u8(&z.in) % 16;
+			z.collisions = fz_u8(&z.in) % 16;
 			break;
 		default:
 			break;

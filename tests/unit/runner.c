@@ -26,6 +26,8 @@ main(void)
 	srunner_add_suite(sr, suite_ring());
 	srunner_add_suite(sr, suite_session());
 	srunner_add_suite(sr, suite_random());
+	srunner_add_suite(sr, suite_conf());
+	srunner_add_suite(sr, suite_relayd_conf());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,6 +37,16 @@ sbuf_add(struct sbuf *b, const void *p, size_t n)
 }
 
 void
+sbuf_prepend(struct sbuf *b, const void *p, size_t n)
+{
+	size_t old = sbuf_avail(b);
+
+	sbuf_add(b, p, n);		/* room for both */
+	memmove(b->data + b->off + n, b->data + b->off, old);
+	memcpy(b->data + b->off, p, n);
+}
+
+void
 sbuf_drain(struct sbuf *b, size_t n)
 {
 	b->off += n;
@@ -60,6 +71,14 @@ void
 spair_init(struct spair *p, const struct msession_config *ccfg,
     const struct msession_config *scfg, int use_keycache)
 {
+	spair_init_obuf(p, ccfg, scfg, use_keycache, NULL, 256 * 1024);
+}
+
+void
+spair_init_obuf(struct spair *p, const struct msession_config *ccfg,
+    const struct msession_config *scfg, int use_keycache, uint8_t *obuf,
+    size_t cap)
+{
 	memset(p, 0, sizeof(*p));
 	if (ccfg)
 		p->ccfg = *ccfg;
@@ -75,8 +94,10 @@ spair_init(struct spair *p, const struct msession_config *ccfg,
 	}
 	p->now = 1000;
 	p->keep_recv = 1;
-	p->obuf_cap = 256 * 1024;
-	if ((p->obuf = malloc(p->obuf_cap)) == NULL)
+	p->obuf_cap = cap;
+	p->obuf = obuf;
+	p->obuf_lent = obuf != NULL;
+	if (p->obuf == NULL && (p->obuf = malloc(p->obuf_cap)) == NULL)
 		abort();
 	p->dest.family = 4;
 	p->dest.port = 22;
@@ -103,15 +124,25 @@ spair_free(struct spair *p)
 		sbuf_free(&p->end[i].recv);
 	}
 	mkeycache_clear(&p->keycache);
-	free(p->obuf);
+	if (!p->obuf_lent)
+		free(p->obuf);
 }
 
 static void
-act_on(struct spair *p, enum spair_side side,
+check_output(struct spair *p, enum spair_side side, size_t n, size_t cap)
+{
+	if (p->checks != NULL && p->checks->output != NULL)
+		p->checks->output(p->checks->arg, side, p->obuf, n, cap);
+}
+
+void
+spair_act(struct spair *p, enum spair_side side, enum spair_from from,
     const struct msession_action *a)
 {
 	struct spair_end *e = &p->end[side];
 
+	if (p->checks != NULL && p->checks->action != NULL)
+		p->checks->action(p->checks->arg, side, from, a);
 	switch (a->type) {
 	case MSA_DELIVER:
 		e->recv_count += a->len;
@@ -158,42 +189,49 @@ act_on(struct spair *p, enum spair_side side,
 	}
 }
 
-/* Feed what arrived at `side` into its session. */
-static int
-feed(struct spair *p, enum spair_side side)
+int
+spair_feed(struct spair *p, enum spair_side side, size_t limit)
 {
 	struct spair_end	*e = &p->end[side];
 	struct msession_action	 a;
-	size_t			 used;
+	const uint8_t		*buf;
+	size_t			 avail, used;
 	int			 frames = 0;
 
-	while (sbuf_avail(&e->in) > 0 && p->attached) {
-		used = msession_input(e->s, e->in.data + e->in.off,
-		    sbuf_avail(&e->in), p->now, &a);
+	while (sbuf_avail(&e->in) > 0 && limit > 0 && p->attached) {
+		buf = e->in.data + e->in.off;
+		avail = sbuf_avail(&e->in) < limit ? sbuf_avail(&e->in) : limit;
+		used = msession_input(e->s, buf, avail, p->now, &a);
+		if (p->checks != NULL && p->checks->input != NULL)
+			p->checks->input(p->checks->arg, side, buf, avail, used,
+			    &a);
 		if (used == 0)
 			break;
 		frames++;
 		/* act before draining: a delivery points into the buffer */
-		act_on(p, side, &a);
+		spair_act(p, side, SPF_INPUT, &a);
 		sbuf_drain(&e->in, used);
+		limit = used < limit ? limit - used : 0;
 		if (a.type == MSA_CLOSE || a.type == MSA_DONE)
 			break;
 	}
 	return frames;
 }
 
-/* Move `side`'s output onto the wire toward the other end. */
-static size_t
-emit(struct spair *p, enum spair_side side)
+size_t
+spair_emit(struct spair *p, enum spair_side side, size_t cap)
 {
 	size_t n, total = 0;
 
-	while ((n = msession_output(p->end[side].s, p->obuf,
-	    p->obuf_cap)) > 0) {
-		if (p->attached)
+	if (cap > p->obuf_cap)
+		cap = p->obuf_cap;
+	do {
+		n = msession_output(p->end[side].s, p->obuf, cap);
+		check_output(p, side, n, cap);
+		if (n > 0 && p->attached)
 			sbuf_add(&p->end[!side].in, p->obuf, n);
 		total += n;
-	}
+	} while (n > 0 && cap == p->obuf_cap);
 	p->out_bytes[side] += total;
 	return total;
 }
@@ -201,14 +239,23 @@ emit(struct spair *p, enum spair_side side)
 int
 spair_pump(struct spair *p)
 {
-	int	frames = 0, moved;
-	size_t	out;
+	return spair_pump_rounds(p, 0);
+}
+
+int
+spair_pump_rounds(struct spair *p, unsigned max)
+{
+	int		frames = 0, moved;
+	size_t		out;
+	unsigned	rounds = 0;
 
 	do {
-		out = emit(p, SP_CLIENT) + emit(p, SP_SERVER);
-		moved = feed(p, SP_SERVER) + feed(p, SP_CLIENT);
+		out = spair_emit(p, SP_CLIENT, p->obuf_cap) +
+		    spair_emit(p, SP_SERVER, p->obuf_cap);
+		moved = spair_feed(p, SP_SERVER, SIZE_MAX) +
+		    spair_feed(p, SP_CLIENT, SIZE_MAX);
 		frames += moved;
-	} while (out > 0 || moved > 0);
+	} while ((out > 0 || moved > 0) && (max == 0 || ++rounds < max));
 	return frames;
 }
 
@@ -218,13 +265,13 @@ spair_flow(struct spair *p, enum spair_side from, size_t limit)
 	struct spair_end *to = &p->end[!from];
 	size_t n, lost = 0;
 
-	(void)emit(p, from);
+	(void)spair_emit(p, from, p->obuf_cap);
 	n = sbuf_avail(&to->in);
 	if (n > limit) {
 		to->in.len = to->in.off + limit;	/* the rest is lost */
 		lost = n - limit;
 	}
-	(void)feed(p, !from);
+	(void)spair_feed(p, !from, SIZE_MAX);
 	return lost;
 }
 
@@ -232,17 +279,19 @@ void
 spair_lose_path(struct spair *p)
 {
 	struct msession_action a;
+	size_t n;
 	int i;
 
 	p->attached = 0;
 	for (i = 0; i < 2; i++) {
 		sbuf_clear(&p->end[i].in);
 		/* whatever was queued for the dead path goes nowhere */
-		while (msession_output(p->end[i].s, p->obuf, p->obuf_cap) > 0)
-			;
+		while ((n = msession_output(p->end[i].s, p->obuf,
+		    p->obuf_cap)) > 0)
+			check_output(p, i, n, p->obuf_cap);
 		msession_path_lost(p->end[i].s, p->now, &a);
 		if (a.type != MSA_NONE)
-			act_on(p, i, &a);
+			spair_act(p, i, SPF_PATH_LOST, &a);
 	}
 }
 
@@ -284,7 +333,7 @@ spair_server_probe(struct spair *p, const uint8_t *buf, size_t len,
 	}
 	if (msession_resume(srv, &f, p->now, &a) != 0)
 		goto refuse;
-	act_on(p, SP_SERVER, &a);
+	spair_act(p, SP_SERVER, SPF_RESUME, &a);
 	/* bytes after the resume frame belong to the session */
 	if (len > used)
 		sbuf_add(&p->end[SP_SERVER].in, buf + used, len - used);
@@ -296,19 +345,29 @@ refuse:
 	return -1;
 }
 
+int
+spair_path_up(struct spair *p, size_t *len)
+{
+	struct msession	*cli = p->end[SP_CLIENT].s;
+
+	if (msession_path_up(cli, p->now) != 0)
+		return -1;
+	p->attached = 1;
+	sbuf_clear(&p->end[0].in);
+	sbuf_clear(&p->end[1].in);
+	*len = msession_output(cli, p->obuf, p->obuf_cap);
+	check_output(p, SP_CLIENT, *len, p->obuf_cap);
+	return 0;
+}
+
 /* 0 if the client could not start a resume; else 1, *rv as spair_resume */
 static int
 resume_send(struct spair *p, int *rv)
 {
-	struct msession	*cli = p->end[SP_CLIENT].s;
-	size_t		 n;
+	size_t n;
 
-	if (msession_path_up(cli, p->now) != 0)
+	if (spair_path_up(p, &n) != 0)
 		return 0;
-	p->attached = 1;
-	sbuf_clear(&p->end[0].in);
-	sbuf_clear(&p->end[1].in);
-	n = msession_output(cli, p->obuf, p->obuf_cap);
 	*rv = spair_server_first_frame(p, p->obuf, n);
 	return 1;
 }
@@ -335,7 +394,7 @@ spair_resume(struct spair *p)
 size_t
 spair_inflight(struct spair *p, enum spair_side from)
 {
-	(void)emit(p, from);
+	(void)spair_emit(p, from, p->obuf_cap);
 	return sbuf_avail(&p->end[!from].in);
 }
 
@@ -361,7 +420,7 @@ spair_tick(struct spair *p)
 		if (msession_deadline(p->end[i].s) <= p->now) {
 			msession_tick(p->end[i].s, p->now, &a);
 			if (a.type != MSA_NONE)
-				act_on(p, i, &a);
+				spair_act(p, i, SPF_TICK, &a);
 		}
 	}
 }

@@ -11,5 +11,7 @@ Suite	*suite_crypto(void);
 Suite	*suite_ring(void);
 Suite	*suite_session(void);
 Suite	*suite_random(void);
+Suite	*suite_conf(void);
+Suite	*suite_relayd_conf(void);
 
 #endif
