@@ -29,6 +29,7 @@
 static void	conn_read_cb(struct bufferevent *, void *);
 static void	conn_event_cb(struct bufferevent *, short, void *);
 static void	conn_timer_cb(evutil_socket_t, short, void *);
+static void	conn_drop_cb(struct bufferevent *, short, void *);
 
 /* ------------------------------------------------------------------ */
 /* sources */
@@ -118,12 +119,44 @@ conn_free_all(struct relay *r)
 }
 
 static void
+conn_discard_cb(struct bufferevent *bev, void *arg)
+{
+	struct evbuffer *in = bufferevent_get_input(bev);
+
+	(void)arg;
+	evbuffer_drain(in, evbuffer_get_length(in));
+}
+
+/*
+ * Everything queued is written: free the connection, or (c->drain) send
+ * our FIN and read, discarding, until the peer's (or the close timer).
+ * Closing a socket with unread input makes the kernel reset it and drop
+ * what it has not sent yet: the last frames (FIN, ERROR) of a client that
+ * was still sending would be lost.
+ */
+static void
+conn_flushed(struct rconn *c)
+{
+	if (!c->drain ||
+	    shutdown(bufferevent_getfd(c->bev), SHUT_WR) == -1) {
+		conn_free(c);
+		return;
+	}
+	c->drain = 0;
+	bufferevent_disable(c->bev, EV_WRITE);
+	bufferevent_setwatermark(c->bev, EV_READ, 0, 0);
+	bufferevent_setcb(c->bev, conn_discard_cb, NULL, conn_drop_cb, c);
+	conn_discard_cb(c->bev, c);
+	bufferevent_enable(c->bev, EV_READ);
+}
+
+static void
 conn_flushed_cb(struct bufferevent *bev, void *arg)
 {
 	struct rconn *c = arg;
 
 	if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
-		conn_free(c);
+		conn_flushed(c);
 }
 
 static void
@@ -152,7 +185,7 @@ conn_close_after_flush(struct rconn *c)
 	bufferevent_setcb(c->bev, NULL, conn_flushed_cb, conn_drop_cb, c);
 	bufferevent_enable(c->bev, EV_WRITE);
 	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
-		conn_free(c);
+		conn_flushed(c);
 }
 
 static void
@@ -232,6 +265,15 @@ conn_first_frame(struct rconn *c, const uint8_t *p, size_t avail)
 		log_warnx("connection from %s: session limit %llu reached",
 		    peer, (unsigned long long)r->conf.max_sessions);
 		conn_refuse(c, MERR_LIMIT, "session limit reached");
+		return;
+	}
+	if (r->mem > r->conf.max_memory) {
+		/* eviction left nothing detached to give back */
+		r->stats.handshakes_refused++;
+		log_warnx("connection from %s: memory limit %llu reached "
+		    "(%zu in use)", peer, (unsigned long long)
+		    r->conf.max_memory, r->mem);
+		conn_refuse(c, MERR_LIMIT, "memory limit reached");
 		return;
 	}
 	family = f.u.hello.dest.family == 6 ? AF_INET6 : AF_INET;

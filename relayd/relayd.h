@@ -50,6 +50,8 @@ struct rconn {
 	struct rsource		*src;		/* counted while in progress */
 	struct event		*timer;		/* first frame must come in time */
 	int			 closing;	/* flush, then free */
+	int			 drain;		/* after the flush: our FIN, then
+						   read until the peer's */
 	LIST_ENTRY(rconn)	 entry;
 };
 

@@ -549,6 +549,9 @@ rs_timer_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	msession_tick(rs->m, relay_now(), &a);
+	/* connect-timeout: a backend failure like rs_open_failed()'s */
+	if (a.type == MSA_CLOSE && a.code == MERR_BACKEND_TIMEOUT)
+		rs->r->stats.handshakes_refused++;
 	if (a.type != MSA_NONE && rs_act(rs, &a) == -1)
 		return;
 	rs_after(rs);
@@ -692,9 +695,10 @@ rsession_resume(struct relay *r, struct rconn *c, const struct mframe *f,
 	return 0;
 }
 
-/* Hand a bufferevent over to be flushed and closed on its own. */
+/* Hand a bufferevent over to be flushed and closed on its own (drain: with
+ * a lingering close, see conn_flushed()). */
 static void
-rs_release(struct relay *r, struct bufferevent *bev, int reset)
+rs_release(struct relay *r, struct bufferevent *bev, int reset, int drain)
 {
 	struct linger	lin = { 1, 0 };
 	struct rconn	*c;
@@ -713,6 +717,7 @@ rs_release(struct relay *r, struct bufferevent *bev, int reset)
 	}
 	c->r = r;
 	c->bev = bev;
+	c->drain = drain;
 	LIST_INSERT_HEAD(&r->pending, c, entry);
 	conn_close_after_flush(c);
 }
@@ -737,7 +742,7 @@ rsession_close(struct rsession *rs, enum rsession_close_reason why,
 	if (rs->path != NULL) {
 		rs_flush(rs, 1);
 		bufferevent_setcb(rs->path, NULL, NULL, NULL, NULL);
-		rs_release(r, rs->path, 0);
+		rs_release(r, rs->path, 0, 1);
 		rs->path = NULL;
 	}
 	/* The server sees FIN when the stream ended or was given up on
@@ -748,7 +753,11 @@ rsession_close(struct rsession *rs, enum rsession_close_reason why,
 		if (!rs->backend_up)
 			bufferevent_free(rs->backend);
 		else
-			rs_release(r, rs->backend, reset_backend);
+			/* unread server bytes would turn our FIN into a
+			 * reset: drain them (not when stopping, which must
+			 * not wait on a server that keeps sending) */
+			rs_release(r, rs->backend, reset_backend,
+			    !reset_backend && why != RCLOSE_SHUTDOWN);
 		rs->backend = NULL;
 	}
 	for (i = 0; i < 2; i++)
@@ -796,6 +805,14 @@ rsession_shutdown_all(struct relay *r)
 			/* the client sees the end of the stream */
 			rs_pump_backend(rs);
 			msession_write_eof(rs->m);
+			/* A client still sending would take the closed path
+			 * for a move and try to resume for its whole give-up
+			 * time: after our FIN, tell it the session is gone. */
+			if (!msession_peer_eof(rs->m)) {
+				rs_flush(rs, 1);
+				msession_abort(rs->m, MERR_SHUTDOWN,
+				    "relayd is shutting down");
+			}
 		}
 		rsession_close(rs, RCLOSE_SHUTDOWN, NULL);
 	}

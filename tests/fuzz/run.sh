@@ -23,7 +23,7 @@ case $secs in
 	;;
 esac
 
-targets="fuzz_frame fuzz_server fuzz_client fuzz_conf"
+targets="fuzz_frame fuzz_server fuzz_client fuzz_conf fuzz_migrate_conf"
 
 # Abort on the first UBSan report too (the build lets UBSan recover).
 : "${UBSAN_OPTIONS:=halt_on_error=1:print_stacktrace=1}"

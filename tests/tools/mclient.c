@@ -25,10 +25,13 @@
  *   -e CODE       expected error, number or name (error mode)
  *   -H SECONDS    how long to stay away (linger mode)
  *   -T SECONDS    give up after this long (default 120)
+ *   -D FILE       append every RESUME frame sent to FILE, one line of hex
+ *                 per frame (for replay tests)
  *   -v            debug logging to stderr
  *
  * Output: one line per session, "session I: key=value ...", and exit 0
- * only if every session met its mode's expectation.
+ * only if every session met its mode's expectation.  eof=1 says the
+ * session received the server's end of stream (FIN).
  */
 #include "config.h"
 
@@ -101,6 +104,7 @@ static uint64_t			seed = 1;
 static uint32_t			window = 1 << 20;
 static int			expect_code = -1;
 static uint64_t			hold_s;
+static FILE			*dumpf;		/* -D: RESUME frames sent */
 
 static uint64_t
 now_ms(void)
@@ -152,12 +156,20 @@ hexdigest(EVP_MD_CTX *ctx, char out[65])
 }
 
 /* Kill k of K falls at a random point of the k-th of K+1 equal parts of
- * the session's progress (bytes sent plus received). */
+ * the session's progress (bytes sent plus received).  The last bytes to
+ * come in can end the session within one read (a FIN and the last ACK
+ * with them): kills are planned before the last two reads' worth, or a
+ * late one would never happen and the session would show fewer kills. */
 static void
 plan_kill(struct mc *c)
 {
-	uint64_t seg = (2 * nbytes) / (kills + 1) + 1;
+	uint64_t span = 2 * nbytes, reserve = 2 * sizeof(c->in);
+	uint64_t seg;
 	uint32_t k = kills - c->kills_left;
+
+	if (span > 2 * reserve)
+		span -= reserve;
+	seg = span / (kills + 1) + 1;
 
 	if (c->kills_left == 0) {
 		c->next_kill = UINT64_MAX;
@@ -209,6 +221,26 @@ path_close(struct mc *c, int reset)
 }
 
 static void flush(struct mc *);
+
+/* -D: the RESUME frames among the whole frames of p, as hex lines. */
+static void
+dump_resumes(const uint8_t *p, size_t n)
+{
+	size_t off = 0, flen, i;
+
+	while (dumpf != NULL && off + MPROTO_HDR_LEN <= n) {
+		flen = MPROTO_HDR_LEN + ((size_t)p[off + 2] << 8 | p[off + 3]);
+		if (off + flen > n)
+			break;
+		if (p[off] == MPROTO_RESUME) {
+			for (i = 0; i < flen; i++)
+				fprintf(dumpf, "%02x", p[off + i]);
+			fputc('\n', dumpf);
+			fflush(dumpf);
+		}
+		off += flen;
+	}
+}
 
 static void
 finish(struct mc *c, const char *why)
@@ -352,6 +384,7 @@ flush(struct mc *c)
 			c->outlen = msession_output(c->m, c->out, sizeof(c->out));
 			if (c->outlen == 0)
 				return;
+			dump_resumes(c->out, c->outlen);
 		}
 		n = send(c->fd, c->out + c->outoff, c->outlen - c->outoff,
 		    MSG_NOSIGNAL);
@@ -406,7 +439,7 @@ usage(void)
 {
 	fprintf(stderr, "usage: mclient -r host:port -d host:port [-c n] "
 	    "[-n bytes] [-k kills] [-s seed] [-w window] [-e code] "
-	    "[-H seconds] [-T seconds] [-v] bulk|echo|error|linger\n");
+	    "[-H seconds] [-T seconds] [-D file] [-v] bulk|echo|error|linger\n");
 	exit(2);
 }
 
@@ -452,10 +485,17 @@ main(int argc, char **argv)
 
 	log_init("mclient", LOG_SINK_STDERR, 2);
 	log_set_level(LOG_LEVEL_WARN);
-	while ((ch = getopt(argc, argv, "c:d:e:H:k:n:r:s:T:vw:")) != -1) {
+	while ((ch = getopt(argc, argv, "c:D:d:e:H:k:n:r:s:T:vw:")) != -1) {
 		switch (ch) {
 		case 'c': if (conf_uint(optarg, 1, 1024, &v)) usage(); count = (int)v; break;
 		case 'd': dst = optarg; break;
+		case 'D':
+			if ((dumpf = fopen(optarg, "a")) == NULL) {
+				fprintf(stderr, "mclient: %s: %s\n", optarg,
+				    strerror(errno));
+				exit(2);
+			}
+			break;
 		case 'e': expect_code = parse_code(optarg); break;
 		case 'H': if (conf_uint(optarg, 0, 86400, &hold_s)) usage(); break;
 		case 'k': if (conf_uint(optarg, 0, 100000, &v)) usage(); kills = (uint32_t)v; break;
@@ -620,11 +660,11 @@ main(int argc, char **argv)
 		ok &= good;
 		printf("session %d: %s result=%s code=%u remote=%d sent=%llu "
 		    "received=%llu sent_sha256=%s received_sha256=%s "
-		    "resumes=%u kills=%u ports=%u mismatch=%d\n", i,
+		    "resumes=%u kills=%u ports=%u mismatch=%d eof=%d\n", i,
 		    good ? "ok" : "FAILED", c->closed ? c->why : "unfinished",
 		    c->code, c->remote, (unsigned long long)c->sent,
 		    (unsigned long long)c->received, hs, hr, c->resumes,
-		    c->kills, c->ports_seen, c->mismatch);
+		    c->kills, c->ports_seen, c->mismatch, c->eof_got);
 		msession_free(c->m);
 		EVP_MD_CTX_free(c->h_sent);
 		EVP_MD_CTX_free(c->h_recv);
@@ -633,5 +673,7 @@ main(int argc, char **argv)
 	}
 	free(cs);
 	free(pfd);
+	if (dumpf != NULL)
+		fclose(dumpf);
 	return ok ? 0 : 1;
 }

@@ -28,6 +28,7 @@ main(void)
 	srunner_add_suite(sr, suite_random());
 	srunner_add_suite(sr, suite_conf());
 	srunner_add_suite(sr, suite_relayd_conf());
+	srunner_add_suite(sr, suite_migrate_conf());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

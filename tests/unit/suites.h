@@ -13,5 +13,6 @@ Suite	*suite_session(void);
 Suite	*suite_random(void);
 Suite	*suite_conf(void);
 Suite	*suite_relayd_conf(void);
+Suite	*suite_migrate_conf(void);
 
 #endif

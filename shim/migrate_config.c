@@ -1,0 +1,967 @@
+/*
+ * migrate_config.c: the routing configuration of migratable programs,
+ * migrate.conf(5).
+ *
+ * One pass over the lines (conf_lines()) fills struct migrate_config from
+ * a table of keywords, as relayd_config.c does for relayd.conf; dead-path
+ * against keepalive is checked after the last line.  Relay names live in
+ * the parser only: a rule keeps the address its relay stands for.
+ *
+ * This file is linked into libmigrate.so, inside arbitrary programs: libc
+ * only, memory from malloc only, no static mutable state (any thread may
+ * load a configuration or look a route up at any time), nothing printed,
+ * every descriptor opened close-on-exec.
+ */
+#include "config.h"
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "migrate_config.h"
+
+#define FILE_MAX	(1024 * 1024)		/* bytes load() reads */
+#define MS_SECOND	1000ull
+#define MS_MINUTE	(60 * MS_SECOND)
+#define MS_HOUR		(60 * MS_MINUTE)
+#define MS_DAY		(24 * MS_HOUR)
+#define DURATION_MAX	(7 * MS_DAY)
+#define RELAYS_MAX	32			/* relay names in a file */
+#define RELAY_NAME_MAX	64			/* with the NUL */
+#define ROUTES_FIRST	8			/* the first allocation */
+#define WORD_SHOWN	64			/* of a word in a message */
+#define QBUF		(WORD_SHOWN * 4 + 16)
+#define MSG_MAX		(QBUF + 128)
+
+enum kw {
+	KW_RELAY,
+	KW_ROUTE,
+	KW_DIRECT,
+	KW_UNREACHABLE,
+	KW_KEEPALIVE,
+	KW_DEAD,
+	KW_GIVEUP,
+	KW_CONNECT,
+	KW_LOG_LEVEL,
+	KW_COUNT
+};
+
+struct relay_name {
+	char			name[RELAY_NAME_MAX];
+	struct conf_hostport	hp;
+	unsigned		line;
+};
+
+struct parse {
+	struct migrate_config	*cfg;
+	unsigned		 line[KW_COUNT];	/* first use, 0: none */
+	struct relay_name	 relays[RELAYS_MAX];
+	int			 nrelays;
+};
+
+struct keyword;
+typedef int	setter(struct parse *, const struct keyword *,
+		    const struct conf_line *, char *, size_t);
+
+struct keyword {
+	const char	*name;
+	setter		*set;
+	int		 nargs;		/* words after it; -1: any */
+	int		 repeat;	/* may be given more than once */
+	const char	*usage;		/* what follows the keyword */
+	size_t		 off;		/* its uint64_t in cfg */
+	uint64_t	 min, max;
+};
+
+static setter	set_relay, set_route, set_unreachable, set_duration;
+static setter	set_log_level;
+
+#define FIELD(f)	offsetof(struct migrate_config, f)
+
+static const struct keyword keywords[KW_COUNT] = {
+	[KW_RELAY] = { "relay", set_relay, 2, 1, "NAME HOST:PORT",
+	    0, 0, 0 },
+	[KW_ROUTE] = { "route", set_route, -1, 1,
+	    "MATCH [port PORTS] via RELAY|via-dest-host PORT", 0, 0, 0 },
+	[KW_DIRECT] = { "direct", set_route, -1, 1, "MATCH [port PORTS]",
+	    0, 0, 0 },
+	[KW_UNREACHABLE] = { "on-relay-unreachable", set_unreachable, 1, 0,
+	    "fail|direct", 0, 0, 0 },
+	[KW_KEEPALIVE] = { "keepalive", set_duration, 1, 0, "DURATION",
+	    FIELD(keepalive_ms), 1, DURATION_MAX },
+	[KW_DEAD] = { "dead-path", set_duration, 1, 0, "DURATION",
+	    FIELD(dead_ms), 1, DURATION_MAX },
+	[KW_GIVEUP] = { "give-up", set_duration, 1, 0, "DURATION",
+	    FIELD(giveup_ms), 1, DURATION_MAX },
+	[KW_CONNECT] = { "connect-timeout", set_duration, 1, 0, "DURATION",
+	    FIELD(connect_ms), 1, DURATION_MAX },
+	[KW_LOG_LEVEL] = { "log-level", set_log_level, 1, 0,
+	    "warn|info|debug", 0, 0, 0 },
+};
+
+static const char *const duration_units[] = { "ms", "s", "m", "h", "d",
+    NULL };
+
+static const uint8_t v4mapped[12] = {
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff
+};
+
+void
+migrate_config_init(struct migrate_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->routes = NULL;
+	cfg->nroutes = 0;
+	cfg->fallback_direct = 0;
+	cfg->keepalive_ms = 10 * MS_SECOND;
+	cfg->dead_ms = 30 * MS_SECOND;
+	cfg->giveup_ms = 10 * MS_MINUTE;
+	cfg->connect_ms = 10 * MS_SECOND;
+	cfg->log_level = LOG_LEVEL_INFO;
+	cfg->file[0] = '\0';
+}
+
+void
+migrate_config_free(struct migrate_config *cfg)
+{
+	free(cfg->routes);
+	cfg->routes = NULL;
+	cfg->nroutes = 0;
+}
+
+/* A word between double quotes for a message, unprintable bytes as \xNN. */
+static const char *
+quote(const char *s, char *buf, size_t len)
+{
+	size_t	 o = 0, i;
+	int	 n;
+
+	buf[o++] = '"';
+	for (i = 0; s[i] != '\0' && o + 8 < len; i++) {
+		if (i == WORD_SHOWN) {
+			memcpy(buf + o, "...", 3);
+			o += 3;
+			break;
+		}
+		if (s[i] >= 0x20 && s[i] < 0x7f && s[i] != '"' &&
+		    s[i] != '\\')
+			buf[o++] = s[i];
+		else {
+			n = snprintf(buf + o, len - o, "\\x%02x",
+			    (unsigned char)s[i]);
+			o += (size_t)n;
+		}
+	}
+	buf[o++] = '"';
+	buf[o] = '\0';
+	return buf;
+}
+
+static const char *
+fmt_duration(uint64_t ms, char *buf, size_t len)
+{
+	static const struct {
+		const char	*unit;
+		uint64_t	 ms;
+	} units[] = {
+		{ "d", MS_DAY }, { "h", MS_HOUR }, { "m", MS_MINUTE },
+		{ "s", MS_SECOND },
+	};
+	size_t	i;
+
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (ms != 0 && ms % units[i].ms == 0) {
+			snprintf(buf, len, "%llu%s",
+			    (unsigned long long)(ms / units[i].ms),
+			    units[i].unit);
+			return buf;
+		}
+	}
+	snprintf(buf, len, "%llums", (unsigned long long)ms);
+	return buf;
+}
+
+/* The text of errno e, without strerror()'s shared buffer. */
+static const char *
+errstr(int e, char *buf, size_t len)
+{
+#if defined(__GLIBC__) && defined(_GNU_SOURCE)
+	return strerror_r(e, buf, len);
+#else
+	if (strerror_r(e, buf, len) != 0)
+		snprintf(buf, len, "error %d", e);
+	return buf;
+#endif
+}
+
+/* Digits, then nothing or one of units: a number too large, not a typo. */
+static int
+well_formed(const char *s, const char *const units[])
+{
+	size_t	i;
+
+	if (*s < '0' || *s > '9')
+		return 0;
+	while (*s >= '0' && *s <= '9')
+		s++;
+	if (*s == '\0')
+		return 1;
+	for (i = 0; units != NULL && units[i] != NULL; i++)
+		if (strcmp(s, units[i]) == 0)
+			return 1;
+	return 0;
+}
+
+static uint64_t *
+field(struct parse *ps, const struct keyword *kw)
+{
+	return (uint64_t *)(void *)((char *)ps->cfg + kw->off);
+}
+
+static int
+set_duration(struct parse *ps, const struct keyword *kw,
+    const struct conf_line *l, char *err, size_t errlen)
+{
+	char		 q[QBUF], lo[32], hi[32];
+	const char	*w = l->argv[1];
+	uint64_t	 v;
+	int		 rc;
+
+	rc = conf_duration_ms(w, &v);
+	if (rc != 0 && !well_formed(w, duration_units)) {
+		conf_error(err, errlen, l, "%s: %s is not a duration "
+		    "(e.g. 250ms, 10s, 5m, 2h)", kw->name, quote(w, q,
+		    sizeof(q)));
+		return -1;
+	}
+	if (rc != 0 || v < kw->min || v > kw->max) {
+		conf_error(err, errlen, l, "%s: %s is out of range (%s to %s)",
+		    kw->name, quote(w, q, sizeof(q)),
+		    fmt_duration(kw->min, lo, sizeof(lo)),
+		    fmt_duration(kw->max, hi, sizeof(hi)));
+		return -1;
+	}
+	*field(ps, kw) = v;
+	return 0;
+}
+
+static int
+set_unreachable(struct parse *ps, const struct keyword *kw,
+    const struct conf_line *l, char *err, size_t errlen)
+{
+	char	q[QBUF];
+
+	if (strcmp(l->argv[1], "fail") == 0)
+		ps->cfg->fallback_direct = 0;
+	else if (strcmp(l->argv[1], "direct") == 0)
+		ps->cfg->fallback_direct = 1;
+	else {
+		conf_error(err, errlen, l, "%s: %s is not fail or direct",
+		    kw->name, quote(l->argv[1], q, sizeof(q)));
+		return -1;
+	}
+	return 0;
+}
+
+static int
+set_log_level(struct parse *ps, const struct keyword *kw,
+    const struct conf_line *l, char *err, size_t errlen)
+{
+	char	q[QBUF];
+
+	if (log_level_parse(l->argv[1], &ps->cfg->log_level) != 0) {
+		conf_error(err, errlen, l, "%s: %s is not warn, info or debug",
+		    kw->name, quote(l->argv[1], q, sizeof(q)));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The address of a relay, "192.0.2.10:7000" or "[2001:db8::10]:7000":
+ * 0, or -1 with what is wrong in msg (without a keyword before it).
+ */
+static int
+relay_address(const char *w, struct conf_hostport *hp, char *msg,
+    size_t len)
+{
+	static const uint8_t	zero[16];
+	char			q[QBUF];
+	const char		*colon = strrchr(w, ':');
+	uint64_t		 port;
+
+	quote(w, q, sizeof(q));
+	if (conf_hostport(w, hp) != 0) {
+		if (colon == NULL)
+			snprintf(msg, len, "%s has no port (e.g. "
+			    "192.0.2.10:7000)", q);
+		else if (w[0] != '[' && strchr(w, ':') != colon)
+			snprintf(msg, len, "%s: an IPv6 address goes in "
+			    "brackets, as in [2001:db8::10]:7000", q);
+		else if ((w[0] != '[' || colon[-1] == ']') &&
+		    conf_uint(colon + 1, 1, 65535, &port) != 0)
+			snprintf(msg, len, "%s: the port must be from 1 to "
+			    "65535", q);
+		else
+			snprintf(msg, len, "%s is not ADDRESS:PORT with a "
+			    "numeric address (e.g. 192.0.2.10:7000, "
+			    "[2001:db8::10]:7000)", q);
+		return -1;
+	}
+	if (hp->family == AF_UNSPEC ||
+	    memcmp(hp->addr, zero, hp->family == AF_INET ? 4 : 16) == 0) {
+		snprintf(msg, len, "%s is not an address to connect to "
+		    "(e.g. 192.0.2.10:7000)", q);
+		return -1;
+	}
+	return 0;
+}
+
+/* A relay name: a letter, then letters, digits, '.', '-' and '_'. */
+static int
+relay_name_ok(const char *s)
+{
+	size_t	i;
+
+	for (i = 0; s[i] != '\0'; i++) {
+		if ((s[i] >= 'a' && s[i] <= 'z') ||
+		    (s[i] >= 'A' && s[i] <= 'Z'))
+			continue;
+		if (i == 0)
+			return 0;
+		if ((s[i] >= '0' && s[i] <= '9') || s[i] == '.' ||
+		    s[i] == '-' || s[i] == '_')
+			continue;
+		return 0;
+	}
+	return i > 0 && i < RELAY_NAME_MAX;
+}
+
+static const struct relay_name *
+relay_find(const struct parse *ps, const char *name)
+{
+	int	i;
+
+	for (i = 0; i < ps->nrelays; i++)
+		if (strcmp(ps->relays[i].name, name) == 0)
+			return &ps->relays[i];
+	return NULL;
+}
+
+static int
+set_relay(struct parse *ps, const struct keyword *kw,
+    const struct conf_line *l, char *err, size_t errlen)
+{
+	const struct relay_name	*old;
+	struct relay_name	*r;
+	struct conf_hostport	 hp;
+	char			 q[QBUF], msg[MSG_MAX];
+	const char		*name = l->argv[1];
+
+	if (!relay_name_ok(name)) {
+		conf_error(err, errlen, l, "%s: %s is not a relay name "
+		    "(a letter, then letters, digits, '.', '-' or '_'; at "
+		    "most %d)", kw->name, quote(name, q, sizeof(q)),
+		    RELAY_NAME_MAX - 1);
+		return -1;
+	}
+	if ((old = relay_find(ps, name)) != NULL) {
+		conf_error(err, errlen, l, "%s: %s defined twice (first on "
+		    "line %u)", kw->name, quote(name, q, sizeof(q)),
+		    old->line);
+		return -1;
+	}
+	if (relay_address(l->argv[2], &hp, msg, sizeof(msg)) != 0) {
+		conf_error(err, errlen, l, "%s: %s", kw->name, msg);
+		return -1;
+	}
+	if (ps->nrelays == RELAYS_MAX) {
+		conf_error(err, errlen, l, "%s: more than %d relays",
+		    kw->name, RELAYS_MAX);
+		return -1;
+	}
+	r = &ps->relays[ps->nrelays++];
+	memcpy(r->name, name, strlen(name) + 1);
+	r->hp = hp;
+	r->line = l->lineno;
+	return 0;
+}
+
+/* "10.1.2.3/8": a good address and a good length, but bits past it. */
+static int
+host_bits_set(const char *s)
+{
+	char			 buf[64], *slash;
+	struct conf_prefix	 p;
+	uint64_t		 bits;
+
+	if (strlen(s) >= sizeof(buf))
+		return 0;
+	memcpy(buf, s, strlen(s) + 1);
+	if ((slash = strchr(buf, '/')) == NULL)
+		return 0;
+	*slash++ = '\0';
+	if (conf_prefix(buf, &p) != 0)
+		return 0;
+	return conf_uint(slash, 0, p.bits, &bits) == 0;
+}
+
+/* "db.example.com": letters and no ':' or '/', a host name after all. */
+static int
+looks_like_name(const char *s)
+{
+	int	letter = 0;
+
+	for (; *s != '\0'; s++) {
+		if ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		    *s == '*' || *s == '?')
+			letter = 1;
+		else if (*s == ':' || *s == '/')
+			return 0;
+	}
+	return letter;
+}
+
+/* "8099-8000": two good ports the wrong way round. */
+static int
+range_reversed(const char *s)
+{
+	char		 buf[16], *dash;
+	uint64_t	 lo, hi;
+
+	if (strlen(s) >= sizeof(buf))
+		return 0;
+	memcpy(buf, s, strlen(s) + 1);
+	if ((dash = strchr(buf, '-')) == NULL)
+		return 0;
+	*dash++ = '\0';
+	return conf_uint(buf, 1, 65535, &lo) == 0 &&
+	    conf_uint(dash, 1, 65535, &hi) == 0 && lo > hi;
+}
+
+/* A host name pattern: printable ASCII without blanks, 1 to 255 bytes. */
+static int
+set_match_name(const struct keyword *kw, const struct conf_line *l,
+    const char *glob, struct mroute *r, char *err, size_t errlen)
+{
+	char	q[QBUF];
+	size_t	len = strlen(glob), i;
+
+	if (len >= sizeof(r->name)) {
+		conf_error(err, errlen, l, "%s: name %s is longer than %zu "
+		    "bytes", kw->name, quote(glob, q, sizeof(q)),
+		    sizeof(r->name) - 1);
+		return -1;
+	}
+	for (i = 0; i < len; i++)
+		if (glob[i] <= 0x20 || glob[i] >= 0x7f)
+			break;
+	if (len == 0 || i < len) {
+		conf_error(err, errlen, l, "%s: name %s is not a host name "
+		    "pattern (e.g. db.example.com, *.example.com)", kw->name,
+		    quote(glob, q, sizeof(q)));
+		return -1;
+	}
+	memcpy(r->name, glob, len + 1);
+	return 0;
+}
+
+static int
+set_match_prefix(const struct keyword *kw, const struct conf_line *l,
+    const char *w, struct mroute *r, char *err, size_t errlen)
+{
+	char	q[QBUF];
+
+	if (conf_prefix(w, &r->prefix) != 0) {
+		quote(w, q, sizeof(q));
+		if (host_bits_set(w))
+			conf_error(err, errlen, l, "%s: %s is not an address "
+			    "or prefix (host bits set?)", kw->name, q);
+		else if (looks_like_name(w))
+			conf_error(err, errlen, l, "%s: %s is not an address "
+			    "or prefix (for a host name, write \"name\" "
+			    "before it)", kw->name, q);
+		else
+			conf_error(err, errlen, l, "%s: %s is not an address, "
+			    "a prefix, \"any\" or \"name GLOB\"", kw->name, q);
+		return -1;
+	}
+	/* route() looks ::ffff:a.b.c.d up as a.b.c.d: this never matches. */
+	if (r->prefix.family == AF_INET6 && r->prefix.bits >= 96 &&
+	    memcmp(r->prefix.addr, v4mapped, sizeof(v4mapped)) == 0) {
+		conf_error(err, errlen, l, "%s: %s is IPv4-mapped: write the "
+		    "IPv4 address or prefix instead", kw->name,
+		    quote(w, q, sizeof(q)));
+		return -1;
+	}
+	return 0;
+}
+
+static int
+set_action(struct parse *ps, const struct keyword *kw,
+    const struct conf_line *l, const char *how, const char *w,
+    struct mroute *r, char *err, size_t errlen)
+{
+	const struct relay_name	*rn;
+	char			 q[QBUF], msg[MSG_MAX];
+	uint64_t		 port;
+
+	if (strcmp(how, "via-dest-host") == 0) {
+		if (conf_uint(w, 1, 65535, &port) != 0) {
+			conf_error(err, errlen, l, "%s: via-dest-host: %s is "
+			    "not a port (1 to 65535)", kw->name,
+			    quote(w, q, sizeof(q)));
+			return -1;
+		}
+		r->action = MROUTE_DEST_HOST;
+		r->relay_port = (uint16_t)port;
+		return 0;
+	}
+	r->action = MROUTE_RELAY;
+	/* An address has a ':' (a port at least); a name never has one. */
+	if (strchr(w, ':') != NULL || w[0] == '[') {
+		if (relay_address(w, &r->relay, msg, sizeof(msg)) != 0) {
+			conf_error(err, errlen, l, "%s: via %s", kw->name,
+			    msg);
+			return -1;
+		}
+		return 0;
+	}
+	if ((rn = relay_find(ps, w)) == NULL) {
+		conf_error(err, errlen, l, "%s: unknown relay %s (define it "
+		    "with \"relay NAME HOST:PORT\" first)", kw->name,
+		    quote(w, q, sizeof(q)));
+		return -1;
+	}
+	r->relay = rn->hp;
+	return 0;
+}
+
+static int
+add_route(struct migrate_config *cfg, const struct mroute *r)
+{
+	struct mroute	*n;
+	int		 cap;
+
+	/* Room for 8, 16, ... MIGRATE_MAX_ROUTES: powers of two. */
+	if (cfg->nroutes == 0 || (cfg->nroutes >= ROUTES_FIRST &&
+	    (cfg->nroutes & (cfg->nroutes - 1)) == 0)) {
+		cap = cfg->nroutes == 0 ? ROUTES_FIRST : cfg->nroutes * 2;
+		if (cap > MIGRATE_MAX_ROUTES)
+			cap = MIGRATE_MAX_ROUTES;
+		n = realloc(cfg->routes, (size_t)cap * sizeof(*n));
+		if (n == NULL)
+			return -1;
+		cfg->routes = n;
+	}
+	cfg->routes[cfg->nroutes++] = *r;
+	return 0;
+}
+
+/*
+ * route MATCH [port PORTS] via RELAY
+ * route MATCH [port PORTS] via-dest-host PORT
+ * direct MATCH [port PORTS]
+ * where MATCH is "any", a PREFIX or "name GLOB".
+ */
+static int
+set_route(struct parse *ps, const struct keyword *kw,
+    const struct conf_line *l, char *err, size_t errlen)
+{
+	struct mroute	 r;
+	char		 q[QBUF], ebuf[128];
+	int		 direct = kw == &keywords[KW_DIRECT];
+	int		 i, iport = 0, iact = 0;
+
+	/* The shape first: a word missing or one too many is a usage. */
+	i = strcmp(l->argv[1], "name") == 0 ? 3 : 2;
+	if (i < l->argc && strcmp(l->argv[i], "port") == 0) {
+		iport = i + 1;
+		i += 2;
+	}
+	if (!direct) {
+		iact = i;
+		i += 2;
+	}
+	if (l->argc != i || (iact != 0 &&
+	    strcmp(l->argv[iact], "via") != 0 &&
+	    strcmp(l->argv[iact], "via-dest-host") != 0)) {
+		conf_error(err, errlen, l, "usage: %s %s", kw->name,
+		    kw->usage);
+		return -1;
+	}
+
+	memset(&r, 0, sizeof(r));
+	r.line = l->lineno;
+	r.action = MROUTE_DIRECT;
+	r.ports.lo = 1;
+	r.ports.hi = 65535;
+	if (strcmp(l->argv[1], "name") == 0) {
+		if (set_match_name(kw, l, l->argv[2], &r, err, errlen) != 0)
+			return -1;
+	} else if (strcmp(l->argv[1], "any") == 0)
+		r.any = 1;
+	else if (set_match_prefix(kw, l, l->argv[1], &r, err, errlen) != 0)
+		return -1;
+	if (iport != 0 && conf_ports(l->argv[iport], &r.ports) != 0) {
+		quote(l->argv[iport], q, sizeof(q));
+		if (range_reversed(l->argv[iport]))
+			conf_error(err, errlen, l, "%s: port range %s is "
+			    "reversed (write the lower port first)", kw->name,
+			    q);
+		else
+			conf_error(err, errlen, l, "%s: %s is not a port, a "
+			    "range LOW-HIGH or \"any\" (ports are 1 to 65535)",
+			    kw->name, q);
+		return -1;
+	}
+	if (iact != 0 && set_action(ps, kw, l, l->argv[iact],
+	    l->argv[iact + 1], &r, err, errlen) != 0)
+		return -1;
+	if (ps->cfg->nroutes >= MIGRATE_MAX_ROUTES) {
+		conf_error(err, errlen, l, "%s: more than %d rules (route and "
+		    "direct together)", kw->name, MIGRATE_MAX_ROUTES);
+		return -1;
+	}
+	if (add_route(ps->cfg, &r) != 0) {
+		conf_error(err, errlen, l, "%s: %s", kw->name,
+		    errstr(errno, ebuf, sizeof(ebuf)));
+		return -1;
+	}
+	return 0;
+}
+
+static int
+parse_line(void *arg, struct conf_line *l, char *err, size_t errlen)
+{
+	struct parse		*ps = arg;
+	const struct keyword	*kw = NULL;
+	char			 q[QBUF];
+	size_t			 i;
+
+	for (i = 0; i < KW_COUNT; i++) {
+		if (strcmp(l->argv[0], keywords[i].name) == 0) {
+			kw = &keywords[i];
+			break;
+		}
+	}
+	if (kw == NULL) {
+		conf_error(err, errlen, l, "unknown keyword %s",
+		    quote(l->argv[0], q, sizeof(q)));
+		return -1;
+	}
+	if (ps->line[i] != 0 && !kw->repeat) {
+		conf_error(err, errlen, l, "%s given twice (first on line %u)",
+		    kw->name, ps->line[i]);
+		return -1;
+	}
+	if ((kw->nargs >= 0 && l->argc != kw->nargs + 1) || l->argc < 2) {
+		conf_error(err, errlen, l, "usage: %s %s", kw->name,
+		    kw->usage);
+		return -1;
+	}
+	if (kw->set(ps, kw, l, err, errlen) != 0)
+		return -1;
+	if (ps->line[i] == 0)
+		ps->line[i] = l->lineno;
+	return 0;
+}
+
+/* The later line of two keywords, at least one of which was given. */
+static unsigned
+later(const struct parse *ps, enum kw a, enum kw b)
+{
+	return ps->line[a] > ps->line[b] ? ps->line[a] : ps->line[b];
+}
+
+/* What involves several keywords; -1 with a message naming a line. */
+static int
+check_relations(const struct parse *ps, const char *file, char *err,
+    size_t errlen)
+{
+	const struct migrate_config	*cfg = ps->cfg;
+	struct conf_line		 l;
+	char				 a[32], b[32];
+
+	memset(&l, 0, sizeof(l));
+	l.file = file;
+	if (cfg->dead_ms <= cfg->keepalive_ms) {
+		l.lineno = later(ps, KW_DEAD, KW_KEEPALIVE);
+		conf_error(err, errlen, &l, "dead-path (%s) must be longer "
+		    "than keepalive (%s)", fmt_duration(cfg->dead_ms, a,
+		    sizeof(a)), fmt_duration(cfg->keepalive_ms, b, sizeof(b)));
+		return -1;
+	}
+	return 0;
+}
+
+int
+migrate_config_parse(struct migrate_config *cfg, const char *text,
+    size_t len, const char *file, char *err, size_t errlen)
+{
+	struct parse	*ps;
+	char		 ebuf[128];
+	int		 rc;
+
+	if (file == NULL)
+		file = "-";
+	/* Some 3 kB: off the stack of whatever thread calls us. */
+	if ((ps = calloc(1, sizeof(*ps))) == NULL) {
+		snprintf(err, errlen, "%s: %s", file,
+		    errstr(errno, ebuf, sizeof(ebuf)));
+		return -1;
+	}
+	ps->cfg = cfg;
+	rc = conf_lines(text, len, file, parse_line, ps, err, errlen);
+	if (rc == 0)
+		rc = check_relations(ps, file, err, errlen);
+	free(ps);
+	return rc;
+}
+
+/* ---- loading ---- */
+
+/*
+ * Read path whole into a new buffer, at most FILE_MAX bytes.  Returns 0,
+ * 1 if it does not exist and missing_ok, or -1 with "PATH: message".
+ */
+static int
+read_file(const char *path, int missing_ok, char **out, size_t *outlen,
+    char *err, size_t errlen)
+{
+	struct stat	 st;
+	char		 ebuf[128];
+	char		*buf = NULL, *nbuf;
+	size_t		 len = 0, cap;
+	ssize_t		 n;
+	int		 fd, saved;
+
+	/* O_NONBLOCK: a FIFO must not hang the program that loads us. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd == -1) {
+		if (missing_ok && (errno == ENOENT || errno == ENOTDIR))
+			return 1;
+		snprintf(err, errlen, "%s: %s", path,
+		    errstr(errno, ebuf, sizeof(ebuf)));
+		return -1;
+	}
+	if (fstat(fd, &st) == -1) {
+		saved = errno;
+		goto fail;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		saved = EISDIR;
+		goto fail;
+	}
+	/* /dev/null is a fine empty file; pipes and sockets are not. */
+	if (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode)) {
+		close(fd);
+		snprintf(err, errlen, "%s: not a regular file", path);
+		return -1;
+	}
+	if (S_ISREG(st.st_mode) && st.st_size > FILE_MAX) {
+		close(fd);
+		snprintf(err, errlen, "%s: larger than 1 MiB", path);
+		return -1;
+	}
+	cap = S_ISREG(st.st_mode) ? (size_t)st.st_size + 1 : 4096;
+	if ((buf = malloc(cap)) == NULL) {
+		saved = errno;
+		goto fail;
+	}
+	/* One byte more than allowed tells a file that is too large. */
+	while (len <= FILE_MAX) {
+		if (len == cap) {
+			cap = cap * 2 > FILE_MAX + 1 ? FILE_MAX + 1 : cap * 2;
+			if ((nbuf = realloc(buf, cap)) == NULL) {
+				saved = errno;
+				goto fail;
+			}
+			buf = nbuf;
+		}
+		n = read(fd, buf + len, cap - len);
+		if (n == 0)
+			break;
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			saved = errno;
+			goto fail;
+		}
+		len += (size_t)n;
+	}
+	close(fd);
+	if (len > FILE_MAX) {
+		free(buf);
+		snprintf(err, errlen, "%s: larger than 1 MiB", path);
+		return -1;
+	}
+	*out = buf;
+	*outlen = len;
+	return 0;
+
+fail:
+	close(fd);
+	free(buf);
+	snprintf(err, errlen, "%s: %s", path, errstr(saved, ebuf,
+	    sizeof(ebuf)));
+	return -1;
+}
+
+/* 0 loaded, 1 missing (and missing_ok), -1 error. */
+static int
+load_file(struct migrate_config *cfg, const char *path, int missing_ok,
+    char *err, size_t errlen)
+{
+	char	*text;
+	size_t	 len;
+	int	 rc;
+
+	if ((rc = read_file(path, missing_ok, &text, &len, err, errlen)) != 0)
+		return rc;
+	if (strlen(path) >= sizeof(cfg->file)) {
+		free(text);
+		snprintf(err, errlen, "%s: path longer than %zu bytes", path,
+		    sizeof(cfg->file) - 1);
+		return -1;
+	}
+	memcpy(cfg->file, path, strlen(path) + 1);
+	rc = migrate_config_parse(cfg, text, len, path, err, errlen);
+	free(text);
+	return rc;
+}
+
+/* $XDG_CONFIG_HOME/migrate/migrate.conf, or under $HOME/.config. */
+static int
+user_path(char *buf, size_t len)
+{
+	const char	*xdg = getenv("XDG_CONFIG_HOME");
+	const char	*home = getenv("HOME");
+	int		 n;
+
+	/* The XDG spec: a relative path is invalid and to be ignored. */
+	if (xdg != NULL && xdg[0] == '/')
+		n = snprintf(buf, len, "%s/%s", xdg, MIGRATE_CONF_USER);
+	else if (home != NULL && home[0] != '\0')
+		n = snprintf(buf, len, "%s/.config/%s", home,
+		    MIGRATE_CONF_USER);
+	else
+		return -1;
+	return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+/* MIGRATE_RELAY=HOST:PORT: one rule, every TCP connection through it. */
+static int
+relay_env(struct migrate_config *cfg, const char *value, char *err,
+    size_t errlen)
+{
+	struct mroute	r;
+	char		msg[MSG_MAX], ebuf[128];
+
+	memset(&r, 0, sizeof(r));
+	if (relay_address(value, &r.relay, msg, sizeof(msg)) != 0) {
+		snprintf(err, errlen, "MIGRATE_RELAY: %s", msg);
+		return -1;
+	}
+	r.any = 1;
+	r.ports.lo = 1;
+	r.ports.hi = 65535;
+	r.action = MROUTE_RELAY;
+	r.line = 0;
+	migrate_config_free(cfg);
+	if (add_route(cfg, &r) != 0) {
+		snprintf(err, errlen, "MIGRATE_RELAY: %s",
+		    errstr(errno, ebuf, sizeof(ebuf)));
+		return -1;
+	}
+	return 0;
+}
+
+int
+migrate_config_load(struct migrate_config *cfg, int trust_env, char *err,
+    size_t errlen)
+{
+	char		 path[PATH_MAX];
+	const char	*env;
+	int		 rc = 1;
+
+	migrate_config_init(cfg);
+	if (errlen > 0)
+		err[0] = '\0';
+	env = trust_env ? getenv("MIGRATE_CONF") : NULL;
+	if (env != NULL && env[0] != '\0')
+		rc = load_file(cfg, env, 0, err, errlen);
+	else {
+		if (trust_env && user_path(path, sizeof(path)) == 0)
+			rc = load_file(cfg, path, 1, err, errlen);
+		if (rc == 1)
+			rc = load_file(cfg, MIGRATE_CONF_SYSTEM, 1, err,
+			    errlen);
+		if (rc == 1)
+			rc = 0;		/* no file: no rules */
+	}
+	env = trust_env ? getenv("MIGRATE_RELAY") : NULL;
+	if (rc == 0 && env != NULL && env[0] != '\0')
+		rc = relay_env(cfg, env, err, errlen);
+	if (rc != 0) {
+		/* Valid, and empty: every connection goes direct. */
+		migrate_config_free(cfg);
+		migrate_config_init(cfg);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- lookups ---- */
+
+const struct mroute *
+migrate_config_route(const struct migrate_config *cfg, int family,
+    const uint8_t *addr, uint16_t port, const char *name)
+{
+	const struct mroute	*r;
+	char			 host[MIGRATE_NAME_MAX];
+	size_t			 n = 0;
+	int			 i;
+
+	if (addr == NULL)
+		return NULL;
+	/* ::ffff:a.b.c.d reaches a.b.c.d: the IPv4 rules decide. */
+	if (family == AF_INET6 &&
+	    memcmp(addr, v4mapped, sizeof(v4mapped)) == 0) {
+		family = AF_INET;
+		addr += sizeof(v4mapped);
+	}
+	if (family != AF_INET && family != AF_INET6)
+		return NULL;
+	/* "db.example.com." is "db.example.com"; too long matches no glob. */
+	if (name != NULL) {
+		n = strnlen(name, sizeof(host) + 1);
+		if (n > 0 && name[n - 1] == '.')
+			n--;
+		if (n >= sizeof(host))
+			n = 0;
+		memcpy(host, name, n);
+		host[n] = '\0';
+	}
+	for (i = 0; i < cfg->nroutes; i++) {
+		r = &cfg->routes[i];
+		if (port < r->ports.lo || port > r->ports.hi)
+			continue;
+		if (r->name[0] != '\0') {
+			if (n > 0 && fnmatch(r->name, host, FNM_CASEFOLD) == 0)
+				return r;
+		} else if (r->any || conf_prefix_match(&r->prefix, family,
+		    addr))
+			return r;
+	}
+	return NULL;
+}
