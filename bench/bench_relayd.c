@@ -648,6 +648,7 @@ struct bulk {
 	uint64_t	 t0, t1;
 	int		 established, eof_got, done;
 	const char	*failed;
+	char		 why[128];
 };
 
 #define BULK_INCAP	(IOBUF + MPROTO_MAX_FRAME)
@@ -709,8 +710,11 @@ bulk_flush(struct bulk *b)
 		n = send(b->fd, b->out + b->outoff, b->outlen - b->outoff,
 		    MSG_NOSIGNAL);
 		if (n == -1) {
-			if (errno != EAGAIN && errno != EINTR)
-				b->failed = "send failed";
+			if (errno != EAGAIN && errno != EINTR) {
+				snprintf(b->why, sizeof(b->why), "send: %s",
+				    strerror(errno));
+				b->failed = b->why;
+			}
 			return moved;
 		}
 		b->outoff += (size_t)n;
@@ -731,8 +735,11 @@ bulk_read(struct bulk *b)
 		return 0;
 	}
 	if (n == -1) {
-		if (errno != EAGAIN && errno != EINTR)
-			b->failed = "recv failed";
+		if (errno != EAGAIN && errno != EINTR) {
+			snprintf(b->why, sizeof(b->why), "recv: %s",
+			    strerror(errno));
+			b->failed = b->why;
+		}
 		return 0;
 	}
 	b->inlen += (size_t)n;
@@ -812,8 +819,16 @@ bulk_migrate(const struct sockaddr_in *relay, const struct sockaddr_in *dst,
 		}
 	}
 	close(b.fd);
-	if (b.failed)
-		die("migrate bulk %s: %s", up ? "up" : "down", b.failed);
+	if (b.failed) {
+		struct msession_stats st;
+
+		msession_stats(b.m, &st);
+		die("migrate bulk %s: %s (state %s, sent %llu, acked %llu, "
+		    "received %llu)", up ? "up" : "down", b.failed,
+		    msession_state_name(msession_state(b.m)),
+		    (unsigned long long)st.sent, (unsigned long long)st.acked,
+		    (unsigned long long)st.received);
+	}
 	if (!b.eof_got)
 		die("migrate bulk %s: time limit", up ? "up" : "down");
 	if (up && (b.received != 8 || wire_get64(b.count) != nbytes))

@@ -2,10 +2,12 @@
  * bench_shim.c: the programs of the client side's benchmark (bench/shim.sh
  * runs them; like bench_relayd, it prints figures and asserts nothing).
  *
- * Plain C on libc alone, with no migrate code: the clients below are what
- * libmigrate.so intercepts when shim.sh runs them with LD_PRELOAD, and the
- * same binary without it is the direct baseline.  The bulk sink and source
- * are bench_relayd's (bench_relayd serve).
+ * Plain C on libc alone: the clients below (bulk, pingpong, connect,
+ * stream) hold no migrate code; they are what libmigrate.so intercepts
+ * when shim.sh runs them with LD_PRELOAD, and the same binary without it
+ * is the direct baseline.  Only the move driver (moves -I, never run
+ * under the shim) speaks to the engine, with ipc.h's command message.
+ * The bulk sink and source are bench_relayd's (bench_relayd serve).
  *
  *   bench_shim serve -e PORT [-s PORT] [-i MICROSECONDS] [-R FILE]
  *	    [-T SECONDS]
@@ -15,7 +17,8 @@
  *	  stream on -s: to each connection, a 16-byte record every -i
  *	    microseconds (100): a sequence number and the CLOCK_MONOTONIC
  *	    time of the write, both 8 bytes big-endian; records that fall due
- *	    while the socket is full go out together once it drains
+ *	    while the socket is full go out together once it drains (the
+ *	    timer runs only while a stream connection is open)
  *	Touches FILE once listening.
  *
  *   bench_shim bulk -c HOST:PORT -u up|down [-n BYTES] [-T SECONDS]
@@ -36,26 +39,34 @@
  *	min_us= max_us= failed= cpu=".
  *
  *   bench_shim stream -c HOST:PORT -R FILE [-T SECONDS] [-M MOVES]
- *	    [-W WINDOW_MS]
+ *	    [-W WINDOW_MS] [-D DUMP]
  *	Reads the stream server's records until SIGTERM or -T (300), noting
  *	the CLOCK_MONOTONIC time of every read and the age of the first
  *	record it completes (now - its time of writing); touches FILE after
  *	the first record.  At the end, with MOVES (written by `moves`), for
  *	each move: the largest gap between two reads in the window from the
- *	command to WINDOW_MS (200) later or the next command, the time from
- *	the command to the read that ends that gap, and the largest record
- *	age in the window; and the same gaps and ages in the steady state,
- *	away from any move.  Prints one "move ..." line per move, then one
- *	"summary ..." line of key=value (medians and p99 by nearest rank).
- *	Checks that the sequence numbers come in order, each once.
+ *	command to WINDOW_MS (200) later, the driver's first list or the
+ *	next command, whichever comes first; the time from the command to
+ *	the read that ends that gap; the largest record age in the window;
+ *	and the same gaps and ages in the steady state, away from any move
+ *	(engine_low: the moves whose engine figure, last_handoff_us, is
+ *	below half the largest gap).  Prints one "move ..." line per move,
+ *	then one "summary ..." line of key=value (medians and p99 by nearest
+ *	rank).  Checks that the sequence numbers come in order, each once.  -D
+ *	writes every read to DUMP: its time and the record age (ns; 4294967295
+ *	when the read completed no record).
  *
- *   bench_shim moves -x MIGRATECTL -p PID -n COUNT -o FILE [-g GAP_MS]
+ *   bench_shim moves -x MIGRATECTL|-I -p PID -n COUNT -o FILE [-g GAP_MS]
  *	COUNT times: the session of process PID is moved with "MIGRATECTL
  *	migrate ID" (the time before fork() is the command's time), then,
  *	20 ms later and every 5 ms after that for 2 s at most, "MIGRATECTL
- *	--json list" until the session's move count has grown; writes "i
- *	t_cmd_ns t_ret_ns last_handoff_us moves" to FILE; pauses GAP_MS
- *	(30) plus up to 20 ms at random before the next.
+ *	--json list" until the session's move count has grown.  With -I the
+ *	same two commands go straight to the engine's socket, as migratectl
+ *	sends them (ipc.h), so that no process start (about 2 ms of a busy
+ *	CPU here) disturbs the reads around the move.  Writes "i
+ *	t_cmd_ns t_ret_ns t_query_ns last_handoff_us moves" to FILE (t_ret:
+ *	migratectl has exited; t_query: the first list); pauses GAP_MS (30)
+ *	plus up to 20 ms at random before the next.
  *
  * IPv4 only: the benchmark runs on loopback.
  */
@@ -78,9 +89,14 @@
 #include <sys/socket.h>
 #include <sys/timerfd.h>
 #include <sys/types.h>
+#include <sys/un.h>
 #include <sys/wait.h>
+#include <poll.h>
+#include <stddef.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "ipc.h"		/* moves -I only: migratectl's command, sent here */
 
 #define IOBUF		(256 * 1024)
 #define REC_LEN		16
@@ -321,14 +337,30 @@ struct sconn {
 	int		 fd;
 	uint8_t		 role;
 	uint8_t		 want_out;	/* EPOLLOUT registered */
+	uint8_t		 dead;		/* closed; freed after the batch */
 	uint64_t	 seq;		/* stream: next record */
 	uint64_t	 due;		/* stream: records due, not yet built */
 	uint8_t		 out[STREAM_OUT];
 	size_t		 outoff, outlen;
-	struct sconn	*next;		/* stream connections */
+	struct sconn	*next;		/* stream connections; the dead */
 };
 
-static struct sconn	*streams;
+static struct sconn	*streams, *graveyard;
+static int		 stream_tfd = -1;
+static struct itimerspec stream_its;
+
+/* The stream's ticks run only while a stream connection is open: no
+ * wake-ups every 100 us while the other figures are measured. */
+static void
+stream_timer(int on)
+{
+	struct itimerspec off;
+
+	if (stream_tfd == -1)
+		return;
+	memset(&off, 0, sizeof(off));
+	(void)timerfd_settime(stream_tfd, 0, on ? &stream_its : &off, NULL);
+}
 
 static void
 serve_listen(int ep, uint16_t port, enum srole role)
@@ -359,11 +391,15 @@ serve_listen(int ep, uint16_t port, enum srole role)
 		die("epoll_ctl: %s", strerror(errno));
 }
 
+/* Close now; free once the batch of events is handled (another event
+ * of the same batch may name it). */
 static void
 sconn_free(struct sconn *c)
 {
 	struct sconn **pp;
 
+	if (c->dead)
+		return;
 	if (c->role == SR_STREAM)
 		for (pp = &streams; *pp != NULL; pp = &(*pp)->next)
 			if (*pp == c) {
@@ -371,7 +407,22 @@ sconn_free(struct sconn *c)
 				break;
 			}
 	close(c->fd);		/* also leaves the epoll set */
-	free(c);
+	if (c->role == SR_STREAM && streams == NULL)
+		stream_timer(0);
+	c->dead = 1;
+	c->next = graveyard;
+	graveyard = c;
+}
+
+static void
+sconn_bury(void)
+{
+	struct sconn *c;
+
+	while ((c = graveyard) != NULL) {
+		graveyard = c->next;
+		free(c);
+	}
 }
 
 static void
@@ -398,6 +449,8 @@ serve_accept(int ep, struct sconn *l)
 		set_nodelay(fd);
 		c->role = l->role == SR_LECHO ? SR_ECHO : SR_STREAM;
 		if (c->role == SR_STREAM) {
+			if (streams == NULL)
+				stream_timer(1);
 			c->next = streams;
 			streams = c;
 		}
@@ -491,7 +544,6 @@ static int
 cmd_serve(int argc, char **argv)
 {
 	struct epoll_event	 evs[256], ev;
-	struct itimerspec	 its;
 	struct sconn		 tc, *c, *next;
 	uint16_t		 echo = 0, stream = 0;
 	uint64_t		 interval_us = 100, ticks, end;
@@ -522,13 +574,13 @@ cmd_serve(int argc, char **argv)
 		    TFD_CLOEXEC);
 		if (tfd == -1)
 			die("timerfd_create: %s", strerror(errno));
-		memset(&its, 0, sizeof(its));
-		its.it_interval.tv_nsec = (long)(interval_us * 1000);
-		its.it_interval.tv_sec = its.it_interval.tv_nsec / 1000000000;
-		its.it_interval.tv_nsec %= 1000000000;
-		its.it_value = its.it_interval;
-		if (timerfd_settime(tfd, 0, &its, NULL) == -1)
-			die("timerfd_settime: %s", strerror(errno));
+		memset(&stream_its, 0, sizeof(stream_its));
+		stream_its.it_interval.tv_nsec = (long)(interval_us * 1000);
+		stream_its.it_interval.tv_sec =
+		    stream_its.it_interval.tv_nsec / 1000000000;
+		stream_its.it_interval.tv_nsec %= 1000000000;
+		stream_its.it_value = stream_its.it_interval;
+		stream_tfd = tfd;
 		memset(&tc, 0, sizeof(tc));
 		tc.fd = tfd;
 		tc.role = SR_TIMER;
@@ -543,6 +595,8 @@ cmd_serve(int argc, char **argv)
 		n = epoll_wait(ep, evs, 256, 200);
 		for (i = 0; i < n; i++) {
 			c = evs[i].data.ptr;
+			if (c->dead)
+				continue;
 			switch (c->role) {
 			case SR_LECHO:
 			case SR_LSTREAM:
@@ -585,6 +639,7 @@ cmd_serve(int argc, char **argv)
 				break;
 			}
 		}
+		sconn_bury();
 	}
 	return 0;
 }
@@ -814,7 +869,7 @@ cmd_connect(int argc, char **argv)
 /* stream: the reader, and its analysis against the moves */
 
 struct move {
-	uint64_t	t_cmd, t_ret, handoff_us, moves;
+	uint64_t	t_cmd, t_ret, t_query, handoff_us, moves;
 };
 
 static size_t
@@ -822,16 +877,17 @@ read_moves(const char *path, struct move *mv, size_t max)
 {
 	FILE			*f;
 	char			 line[256];
-	unsigned long long	 i, a, b, h, m;
+	unsigned long long	 i, a, b, q, h, m;
 	size_t			 n = 0;
 
 	if ((f = fopen(path, "r")) == NULL)
 		die("%s: %s", path, strerror(errno));
 	while (n < max && fgets(line, sizeof(line), f) != NULL)
-		if (sscanf(line, "%llu %llu %llu %llu %llu", &i, &a, &b, &h,
-		    &m) == 5) {
+		if (sscanf(line, "%llu %llu %llu %llu %llu %llu", &i, &a, &b,
+		    &q, &h, &m) == 6) {
 			mv[n].t_cmd = a;
 			mv[n].t_ret = b;
+			mv[n].t_query = q;
 			mv[n].handoff_us = h;
 			mv[n].moves = m;
 			n++;
@@ -844,9 +900,10 @@ read_moves(const char *path, struct move *mv, size_t max)
 static void
 print_p(const char *key, uint64_t *v, size_t n)
 {
-	printf(" %s_p50=%.1f %s_p99=%.1f %s_max=%.1f", key,
-	    (double)pct(v, n, 50) / 1e3, key, (double)pct(v, n, 99) / 1e3,
-	    key, n ? (double)v[n - 1] / 1e3 : 0.0);
+	uint64_t p50 = pct(v, n, 50), p99 = pct(v, n, 99);
+
+	printf(" %s_p50=%.1f %s_p99=%.1f %s_max=%.1f", key, (double)p50 / 1e3,
+	    key, (double)p99 / 1e3, key, n ? (double)v[n - 1] / 1e3 : 0.0);
 }
 
 static void
@@ -856,7 +913,7 @@ stream_analyze(const uint64_t *tr, const uint32_t *age, size_t nr,
 	static struct move	 mv[MAX_MOVES];
 	uint64_t		*gap, *first, *maxage, *eng, *cmd;
 	uint64_t		*sgap, *sage, wend, g, bg, be, ba;
-	size_t			 nm, i, k, j, ns = 0, nsa = 0;
+	size_t			 nm, i, k, j, ns = 0, nsa = 0, low = 0;
 	uint8_t			*busy;
 
 	nm = read_moves(movesfile, mv, MAX_MOVES);
@@ -873,7 +930,12 @@ stream_analyze(const uint64_t *tr, const uint32_t *age, size_t nr,
 		die("out of memory");
 	k = 0;
 	for (i = 0; i < nm; i++) {
+		/* the window ends before the driver's next command, and
+		 * before its first `migratectl list` (a process start
+		 * that disturbs the reads too) */
 		wend = mv[i].t_cmd + window_ns;
+		if (mv[i].t_query > mv[i].t_cmd && mv[i].t_query < wend)
+			wend = mv[i].t_query;
 		if (i + 1 < nm && mv[i + 1].t_cmd < wend)
 			wend = mv[i + 1].t_cmd;
 		while (k < nr && tr[k] <= mv[i].t_cmd)
@@ -897,6 +959,9 @@ stream_analyze(const uint64_t *tr, const uint32_t *age, size_t nr,
 		maxage[i] = ba;
 		eng[i] = mv[i].handoff_us * 1000;
 		cmd[i] = mv[i].t_ret - mv[i].t_cmd;
+		/* the engine's figure below half the interruption seen */
+		if (2 * eng[i] < bg)
+			low++;
 		printf("move %zu engine_us=%llu gap_us=%.1f cmd_to_resume_us=%.1f "
 		    "max_age_us=%.1f migratectl_us=%.1f reads=%zu\n", i + 1,
 		    (unsigned long long)mv[i].handoff_us, (double)gap[i] / 1e3,
@@ -918,7 +983,7 @@ stream_analyze(const uint64_t *tr, const uint32_t *age, size_t nr,
 	print_p("migratectl", cmd, nm);
 	print_p("steady_gap", sgap, ns);
 	print_p("steady_age", sage, nsa);
-	printf(" steady_reads=%zu\n", ns);
+	printf(" steady_reads=%zu engine_low=%zu\n", ns, low);
 	free(gap);
 	free(first);
 	free(maxage);
@@ -934,6 +999,7 @@ cmd_stream(int argc, char **argv)
 {
 	struct sockaddr_in	 to;
 	const char		*tos = NULL, *ready = NULL, *moves = NULL;
+	const char		*dump = NULL;
 	uint64_t		*tr, t, end, seq, expect = 0, seq_err = 0;
 	uint64_t		 window_ms = 200, bytes = 0;
 	uint32_t		*age;
@@ -943,9 +1009,10 @@ cmd_stream(int argc, char **argv)
 	ssize_t			 n;
 	int			 ch, fd, oldest;
 
-	while ((ch = getopt(argc, argv, "c:M:R:T:W:")) != -1) {
+	while ((ch = getopt(argc, argv, "c:D:M:R:T:W:")) != -1) {
 		switch (ch) {
 		case 'c': tos = optarg; break;
+		case 'D': dump = optarg; break;
 		case 'M': moves = optarg; break;
 		case 'R': ready = optarg; break;
 		case 'T': limit_s = parse_secs(optarg); break;
@@ -955,7 +1022,7 @@ cmd_stream(int argc, char **argv)
 	}
 	if (tos == NULL)
 		die("usage: bench_shim stream -c host:port -R file "
-		    "[-T seconds] [-M moves] [-W window_ms]");
+		    "[-T seconds] [-M moves] [-W window_ms] [-D dump]");
 	parse_hostport(tos, &to);
 	tr = calloc(MAX_READS, sizeof(*tr));
 	age = calloc(MAX_READS, sizeof(*age));
@@ -1002,6 +1069,16 @@ cmd_stream(int argc, char **argv)
 	printf("stream reads=%zu bytes=%llu records=%llu seq_errors=%llu\n",
 	    nr, (unsigned long long)bytes, (unsigned long long)expect,
 	    (unsigned long long)seq_err);
+	if (dump != NULL) {
+		FILE *f = fopen(dump, "w");
+
+		if (f == NULL)
+			die("%s: %s", dump, strerror(errno));
+		for (i = 0; i < nr; i++)
+			fprintf(f, "%llu %u\n", (unsigned long long)tr[i],
+			    age[i]);
+		fclose(f);
+	}
 	if (moves != NULL)
 		stream_analyze(tr, age, nr, moves, window_ms * 1000000ull);
 	free(tr);
@@ -1035,22 +1112,82 @@ run_quiet(char *const argv[])
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-/* From `migratectl --json list`, the session of pid: its id, moves and
- * last_handoff_us; -1 if there is none. */
+/*
+ * One text command to the engine, as migratectl sends it (ipc.h:
+ * IPC_COMMAND on the engine's abstract socket), without starting a
+ * process; the answer in buf.  -1 if the engine did not answer.
+ */
+static int
+engine_command(const char *line, char *buf, size_t len)
+{
+	struct sockaddr_un	 sun;
+	struct ipc_hdr		 h;
+	struct iovec		 iov[2];
+	struct msghdr		 msg;
+	struct pollfd		 pfd;
+	socklen_t		 slen;
+	ssize_t			 n;
+	int			 fd, k;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	k = snprintf(sun.sun_path + 1, sizeof(sun.sun_path) - 1,
+	    IPC_SOCKET_FMT, (unsigned)getuid());
+	slen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
+	    (size_t)k);
+	if ((fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0)) == -1)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&sun, slen) == -1) {
+		close(fd);
+		return -1;
+	}
+	h.version = IPC_VERSION;
+	h.type = IPC_COMMAND;
+	h.len = (uint32_t)strlen(line);
+	iov[0].iov_base = &h;
+	iov[0].iov_len = sizeof(h);
+	iov[1].iov_base = (void *)line;
+	iov[1].iov_len = h.len;
+	memset(&msg, 0, sizeof(msg));
+	msg.msg_iov = iov;
+	msg.msg_iovlen = 2;
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	if (sendmsg(fd, &msg, MSG_NOSIGNAL) == -1 || poll(&pfd, 1, 5000) != 1 ||
+	    (n = recv(fd, buf, len - 1, 0)) < (ssize_t)sizeof(h)) {
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	memmove(buf, buf + sizeof(h), (size_t)n - sizeof(h));
+	buf[(size_t)n - sizeof(h)] = '\0';
+	return 0;
+}
+
+/* From `migratectl --json list` (ctl), or the same command sent directly
+ * (ctl NULL), the session of pid: its id, moves and last_handoff_us; -1
+ * if there is none. */
 static int
 session_of(const char *ctl, long pid, unsigned long long *id,
     unsigned long long *moves, unsigned long long *handoff)
 {
-	char	 cmd[4200], buf[65536], key[64], *p, *q;
-	FILE	*f;
-	size_t	 n;
+	static char	 buf[IPC_MAX_MSG + 1];
+	char		 cmd[4200], key[64], *p, *q;
+	FILE		*f;
+	size_t		 n;
 
-	snprintf(cmd, sizeof(cmd), "'%s' --json list 2>/dev/null", ctl);
-	if ((f = popen(cmd, "r")) == NULL)
-		return -1;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	pclose(f);
-	buf[n] = '\0';
+	if (ctl == NULL) {
+		if (engine_command("list json", buf, sizeof(buf)) == -1)
+			return -1;
+	} else {
+		snprintf(cmd, sizeof(cmd), "'%s' --json list 2>/dev/null", ctl);
+		if ((f = popen(cmd, "r")) == NULL)
+			return -1;
+		n = fread(buf, 1, sizeof(buf) - 1, f);
+		pclose(f);
+		buf[n] = '\0';
+	}
 	snprintf(key, sizeof(key), "\"pid\": %ld,", pid);
 	if ((p = strstr(buf, key)) == NULL)
 		return -1;
@@ -1072,18 +1209,19 @@ static int
 cmd_moves(int argc, char **argv)
 {
 	const char		*ctl = NULL, *out = NULL;
-	char			 idbuf[32];
+	char			 idbuf[32], line[64], reply[256];
 	char			*av[5];
 	unsigned long long	 id, mv0, mv, h;
-	uint64_t		 count = 100, gap_ms = 30, i, t_cmd, t_ret;
+	uint64_t		 count = 100, gap_ms = 30, i, t_cmd, t_ret, t_q;
 	uint64_t		 deadline, failed = 0;
 	long			 pid = 0;
 	FILE			*f;
-	int			 ch, rv, got;
+	int			 ch, rv, got, direct = 0;
 
-	while ((ch = getopt(argc, argv, "g:n:o:p:x:")) != -1) {
+	while ((ch = getopt(argc, argv, "g:In:o:p:x:")) != -1) {
 		switch (ch) {
 		case 'g': gap_ms = parse_uint(optarg, 0, 10000); break;
+		case 'I': direct = 1; break;
 		case 'n': count = parse_uint(optarg, 1, MAX_MOVES); break;
 		case 'o': out = optarg; break;
 		case 'p': pid = (long)parse_uint(optarg, 1, 1u << 30); break;
@@ -1091,14 +1229,17 @@ cmd_moves(int argc, char **argv)
 		default: ctl = NULL; break;
 		}
 	}
-	if (ctl == NULL || out == NULL || pid == 0)
-		die("usage: bench_shim moves -x migratectl -p pid -n count "
+	if ((ctl == NULL && !direct) || out == NULL || pid == 0)
+		die("usage: bench_shim moves -x migratectl|-I -p pid -n count "
 		    "-o file [-g gap_ms]");
+	if (direct)
+		ctl = NULL;
 	if ((f = fopen(out, "w")) == NULL)
 		die("%s: %s", out, strerror(errno));
 	if (session_of(ctl, pid, &id, &mv0, &h) == -1)
-		die("no session of process %ld in `%s --json list`", pid, ctl);
+		die("no session of process %ld in the engine's list", pid);
 	snprintf(idbuf, sizeof(idbuf), "%llu", id);
+	snprintf(line, sizeof(line), "migrate %llu", id);
 	av[0] = (char *)ctl;
 	av[1] = (char *)"migrate";
 	av[2] = idbuf;
@@ -1106,17 +1247,22 @@ cmd_moves(int argc, char **argv)
 	srandom((unsigned)now_ns());
 	for (i = 0; i < count && !stop_flag; i++) {
 		t_cmd = now_ns();
-		rv = run_quiet(av);
+		if (direct)
+			rv = engine_command(line, reply, sizeof(reply)) == 0 &&
+			    strncmp(reply, "moving 1", 8) == 0 ? 0 : 1;
+		else
+			rv = run_quiet(av);
 		t_ret = now_ns();
 		if (rv != 0) {
-			fprintf(stderr, "bench_shim moves: %s migrate %s: "
-			    "exit %d\n", ctl, idbuf, rv);
+			fprintf(stderr, "bench_shim moves: migrate %s: "
+			    "exit %d\n", idbuf, rv);
 			failed++;
 			sleep_ns(gap_ms * 1000000ull);
 			continue;
 		}
 		sleep_ns(20 * 1000000ull);
-		deadline = now_ns() + 2000000000ull;
+		t_q = now_ns();
+		deadline = t_q + 2000000000ull;
 		got = 0;
 		while (!stop_flag && now_ns() < deadline) {
 			if (session_of(ctl, pid, &id, &mv, &h) == 0 &&
@@ -1133,9 +1279,9 @@ cmd_moves(int argc, char **argv)
 			continue;
 		}
 		mv0 = mv;
-		fprintf(f, "%llu %llu %llu %llu %llu\n",
+		fprintf(f, "%llu %llu %llu %llu %llu %llu\n",
 		    (unsigned long long)i + 1, (unsigned long long)t_cmd,
-		    (unsigned long long)t_ret, h, mv);
+		    (unsigned long long)t_ret, (unsigned long long)t_q, h, mv);
 		fflush(f);
 		sleep_ns((gap_ms + (uint64_t)(random() % 21)) * 1000000ull);
 	}

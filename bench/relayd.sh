@@ -197,7 +197,9 @@ checked_run() {
 	for try in 1 2 3; do
 		wait_quiet
 		one_run "$@"
-		if [ -n "$RUN_OUT" ] && [ "$RUN_FOREIGN" -lt "$bf" ]; then
+		# a failure is a result too: it stands, and is not retried
+		[ -z "$RUN_OUT" ] && return 0
+		if [ "$RUN_FOREIGN" -lt "$bf" ]; then
 			bo=$RUN_OUT; br=$RUN_RELAY; bf=$RUN_FOREIGN
 		fi
 		[ "$RUN_FOREIGN" -le 10 ] && break
@@ -209,7 +211,7 @@ checked_run() {
 		note "  (other processes took $RUN_FOREIGN% of the CPUs during that run: again)"
 	done
 	RUN_OUT=$bo; RUN_RELAY=$br; RUN_FOREIGN=$bf
-	if [ "$bf" -gt 10 ] && [ "$bf" -lt 1000 ]; then
+	if [ "$bf" -gt 10 ]; then
 		NOISY_KEPT=$(( NOISY_KEPT + 1 ))
 	fi
 	return 0

@@ -20,15 +20,20 @@
 #      and unpinned
 #   3. connect() time: direct and shim; all on CPU 0, and unpinned
 #   4. handoff time of `migratectl migrate`, the server streaming: the
-#      engine's last_handoff_us, cross-checked from the program's reads
+#      engine's last_handoff_us, cross-checked from the program's reads;
+#      once with a migratectl process per move, once with the same
+#      command sent straight to the engine's socket (no process start
+#      around the move to disturb the reads)
 #
 # Figures 1 to 3 are the median of BENCH_REPS runs (3), ratios and
-# differences taken within each run.  Environment:
+# differences taken within each run; figure 4 is the median and p99 of
+# BENCH_MOVES moves.  Environment:
 #   BENCH_REPS     runs per figure (3)
 #   BENCH_BYTES    bytes per bulk run (1G)
 #   BENCH_RTT      round trips per ping-pong run (20000)
 #   BENCH_CONNS    connects per connect() run (500)
-#   BENCH_MOVES    moves for the handoff figure (100)
+#   BENCH_MOVES    moves per handoff series (100)
+#   BENCH_KEEP     set: keep the temporary directory (logs, every move)
 # Needs root (network namespaces); the servers are bench_relayd's (bulk
 # sink and source) and bench_shim's (echo, stream).
 if [ -z "${BASH_VERSION:-}" ]; then
@@ -538,7 +543,7 @@ done
 # ------------------------------------------------------------------
 # 4. Handoff time of migratectl migrate.
 
-note "4/4 handoff, $MOVES moves, the server streaming 16 bytes every 100 us"
+note "4/4 handoff, $MOVES moves twice, the server streaming 16 bytes every 100 us"
 place_all "$ALLCPU"
 # sessions of figure 3 end within a few seconds; the moves want one
 for _ in $(seq 1 100); do
@@ -546,33 +551,44 @@ for _ in $(seq 1 100); do
 	sleep 0.1
 done
 LOAD_HO=$(loadavg)
-rm -f "$TMP/stream.ready"
-env LD_PRELOAD="$SHIMLIB" "$BS" stream -c 127.0.0.1:"$STREAM" -R "$TMP/stream.ready" -T 200 \
-    -M "$TMP/moves.txt" -W 200 >"$TMP/stream.out" 2>>"$TMP/run.log" &
-STREAM_PID=$!
-PIDS="$PIDS $STREAM_PID"
-HO_OK=0
-if wait_file "$TMP/stream.ready" 50; then
-	sleep 0.5
-	timeout 120 "$BS" moves -x "$MIGRATECTL" -p "$STREAM_PID" -n "$MOVES" \
-	    -o "$TMP/moves.txt" -g 30 >"$TMP/moves.out" 2>>"$TMP/run.log" && HO_OK=1
-	sleep 0.3
-else
-	note "  the stream reader did not start"
-fi
-kill -TERM "$STREAM_PID" 2>/dev/null
-for _ in $(seq 1 100); do
-	kill -0 "$STREAM_PID" 2>/dev/null || break
-	sleep 0.1
-done
-stop_pid "$STREAM_PID"
-HO=$(grep '^summary ' "$TMP/stream.out")
-HOSTREAM=$(grep '^stream ' "$TMP/stream.out")
-HOMOVES=$(cat "$TMP/moves.out" 2>/dev/null)
-note "  $HOMOVES; $HOSTREAM"
-if [ -n "${BENCH_KEEP:-}" ]; then
-	cp "$TMP/stream.out" "$TMP/moves.txt" /tmp/ 2>/dev/null
-fi
+# handoff SERIES DRIVER-ARGS...: one stream reader under the shim, the
+# moves driven by bench_shim moves; the reader's summary in HO_SERIES
+declare -A HO HOSTREAM HOMOVES
+handoff() {
+	local series=$1 sp
+	shift
+	rm -f "$TMP/stream.ready" "$TMP/moves-$series.txt"
+	env LD_PRELOAD="$SHIMLIB" "$BS" stream -c 127.0.0.1:"$STREAM" \
+	    -R "$TMP/stream.ready" -T 200 -M "$TMP/moves-$series.txt" -W 200 \
+	    >"$TMP/stream-$series.out" 2>>"$TMP/run.log" &
+	sp=$!
+	PIDS="$PIDS $sp"
+	if wait_file "$TMP/stream.ready" 50; then
+		sleep 0.5
+		timeout 120 "$BS" moves "$@" -p "$sp" -n "$MOVES" \
+		    -o "$TMP/moves-$series.txt" -g 30 >"$TMP/moves-$series.out" \
+		    2>>"$TMP/run.log"
+		sleep 0.3
+	else
+		note "  the stream reader did not start"
+	fi
+	kill -TERM "$sp" 2>/dev/null
+	for _ in $(seq 1 100); do
+		kill -0 "$sp" 2>/dev/null || break
+		sleep 0.1
+	done
+	stop_pid "$sp"
+	HO[$series]=$(grep '^summary ' "$TMP/stream-$series.out")
+	HOSTREAM[$series]=$(grep '^stream ' "$TMP/stream-$series.out")
+	HOMOVES[$series]=$(cat "$TMP/moves-$series.out" 2>/dev/null)
+	note "  $series: ${HOMOVES[$series]:-no moves}; ${HOSTREAM[$series]}"
+	note "  $series: ${HO[$series]}"
+}
+# as a user would: a migratectl process each time
+handoff ctl -x "$MIGRATECTL"
+# the same command line sent straight to the engine's socket: no process
+# start (about 2 ms of a busy CPU here) in the window around the move
+handoff ipc -I
 
 LOAD_END=$(loadavg)
 UPTIME_END=$(uptime)
@@ -580,7 +596,6 @@ UPTIME_END=$(uptime)
 # ------------------------------------------------------------------
 # The table.
 
-h() { field "$1" "$HO"; }
 # met VALUE OP TARGET -> yes/no/-
 met() {
 	awk -v v="$1" -v op="$2" -v t="$3" 'BEGIN {
@@ -596,57 +611,62 @@ echo "load average (1/5/15 min): $LOAD_START at start, $LOAD_HO before figure 4,
 echo "engine, relayd and libmigrate.so at log-level warn; figures 1-3: median of $REPS runs,"
 echo "ratios and differences taken within each run, then the median"
 echo
-printf '%-54s %10s %10s %8s\n' "figure" "measured" "target" "met"
-row() { printf '%-54s %10s %10s %8s\n' "$1" "$2" "$3" "$4"; }
+printf '%-52s %17s %9s %4s\n' "figure" "measured" "target" "met"
+row() { printf '%-52s %17s %9s %4s\n' "$1" "$2" "$3" "$4"; }
 for dir in up down; do
 	if [ "$dir" = up ]; then label="client->server"; else label="server->client"; fi
 	row "1. bulk $label, Gbit/s: direct" "$(m tp,$dir,direct)" "" ""
-	row "   socat -b 262144 (one relay beside the server)" "$(m tp,$dir,socat)" "" ""
+	row "   socat -b 262144 beside the server" "$(m tp,$dir,socat)" "" ""
 	row "   two socats in a row (the shim path's hops)" "$(m tp,$dir,socat2)" "" ""
-	row "   shim (client+engine CPU $CPU_M, relayd+server CPU $CPU_F)" "$(m tp,$dir,shim)" "" ""
+	row "   shim (mobile side CPU $CPU_M, fixed side CPU $CPU_F)" "$(m tp,$dir,shim)" "" ""
 	row "   shim, unpinned" "$(m tp,$dir,shimfree)" "" ""
 	v=$(m tp,$dir,sd)
 	row "   shim / direct" "$v" ">= 0.80" "$(met "$v" '>=' 0.8)"
 	v=$(m tp,$dir,fd)
 	row "   shim unpinned / direct" "$v" ">= 0.80" "$(met "$v" '>=' 0.8)"
-	row "   shim / socat" "$(m tp,$dir,ss)" "" ""
-	row "   shim / two socats" "$(m tp,$dir,s2)" "" ""
+	row "   shim / socat; shim / two socats" "$(m tp,$dir,ss) / $(m tp,$dir,s2)" "" ""
 done
 for pinning in cpu0 free; do
 	if [ "$pinning" = cpu0 ]; then label="all on CPU 0"; else label="unpinned"; fi
-	row "2. ping-pong $label, us/round trip (p50): direct" "$(m pp,$pinning,direct,p50)" "" ""
-	row "   socat" "$(m pp,$pinning,socat,p50)" "" ""
-	row "   shim" "$(m pp,$pinning,shim,p50)" "" ""
+	row "2. 1-byte ping-pong, $label, us per round trip," "" "" ""
+	row "   p50 / mean: direct" "$(m pp,$pinning,direct,p50) / $(m pp,$pinning,direct,mean)" "" ""
+	row "   socat" "$(m pp,$pinning,socat,p50) / $(m pp,$pinning,socat,mean)" "" ""
+	row "   shim" "$(m pp,$pinning,shim,p50) / $(m pp,$pinning,shim,mean)" "" ""
 	v=$(m pp,$pinning,added,p50)
-	row "   added by the shim path (p50)" "$v" "<= 20" "$(met "$v" '<=' 20)"
-	v=$(m pp,$pinning,added,mean)
-	row "   added by the shim path (mean)" "$v" "<= 20" "$(met "$v" '<=' 20)"
+	row "   added by the shim path (shim - direct)" "$v / $(m pp,$pinning,added,mean)" "<= 20" "$(met "$v" '<=' 20)"
 done
 for pinning in cpu0 free; do
 	if [ "$pinning" = cpu0 ]; then label="all on CPU 0"; else label="unpinned"; fi
-	row "3. connect() $label, us: direct p50" "$(m cn,$pinning,direct,p50)" "" ""
-	row "   direct p99" "$(m cn,$pinning,direct,p99)" "" ""
-	row "   shim p50" "$(m cn,$pinning,shim,p50)" "" ""
-	row "   shim p99" "$(m cn,$pinning,shim,p99)" "" ""
-	row "   added p50" "$(m cn,$pinning,added,p50)" "" ""
-	row "   added p99" "$(m cn,$pinning,added,p99)" "" ""
+	row "3. connect() time, $label, us, p50 / p99:" "" "" ""
+	row "   direct" "$(m cn,$pinning,direct,p50) / $(m cn,$pinning,direct,p99)" "" ""
+	row "   shim (session up through relayd)" "$(m cn,$pinning,shim,p50) / $(m cn,$pinning,shim,p99)" "" ""
+	row "   added (shim - direct)" "$(m cn,$pinning,added,p50) / $(m cn,$pinning,added,p99)" "none set" "-"
 done
-nmoves=$(h moves)
-v=$(h engine_p50)
-row "4. handoff, ${nmoves:-0} moves, ms: engine last_handoff_us p50" "$(awk -v x="$v" 'BEGIN { if (x != "") printf "%.3f", x / 1000; else print "-" }')" "<= 2" \
-    "$(met "$(awk -v x="$v" 'BEGIN { if (x != "") print x / 1000; else print "-" }')" '<=' 2)"
-msf() { awk -v x="$(h "$1")" 'BEGIN { if (x != "") printf "%.3f", x / 1000; else print "-" }'; }
-row "   engine last_handoff_us p99" "$(msf engine_p99)" "" ""
-v=$(msf first_p50)
-row "   outside: command -> first read after the gap, p50" "$v" "<= 2" "$(met "$v" '<=' 2)"
-row "   outside: command -> first read after the gap, p99" "$(msf first_p99)" "" ""
-row "   outside: largest read gap around the move, p50" "$(msf gap_p50)" "" ""
-row "   outside: largest read gap around the move, p99" "$(msf gap_p99)" "" ""
-row "   outside: oldest record read in the move's window, p50" "$(msf age_p50)" "" ""
-row "   outside: oldest record read in the move's window, p99" "$(msf age_p99)" "" ""
-row "   migratectl run time (fork to exit), p50" "$(msf migratectl_p50)" "" ""
-row "   steady state: read gap p50 / p99" "$(msf steady_gap_p50) / $(msf steady_gap_p99)" "" ""
-row "   steady state: record age p50 / p99" "$(msf steady_age_p50) / $(msf steady_age_p99)" "" ""
+# us -> ms, 3 decimals
+ms() { awk -v x="$1" 'BEGIN { if (x ~ /^[0-9.]+$/) printf "%.3f", x / 1000; else print "-" }'; }
+for series in ctl ipc; do
+	HOS=${HO[$series]:-}
+	hf() { ms "$(field "$1" "$HOS")"; }
+	if [ "$series" = ctl ]; then
+		row "4. handoff, \`migratectl migrate ID\`, $(field moves "$HOS") moves, ms:" "" "" ""
+	else
+		row "   the same command sent to the engine's socket," "" "" ""
+		row "   no process start, $(field moves "$HOS") moves, ms:" "" "" ""
+	fi
+	v=$(hf engine_p50)
+	row "   engine last_handoff_us p50 / p99" "$v / $(hf engine_p99)" "p50 <= 2" "$(met "$v" '<=' 2)"
+	v=$(hf first_p50)
+	row "   outside: command -> end of the gap p50 / p99" "$v / $(hf first_p99)" "p50 <= 2" "$(met "$v" '<=' 2)"
+	row "   outside: largest read gap p50 / p99" "$(hf gap_p50) / $(hf gap_p99)" "" ""
+	row "   outside: oldest record in the window p50 / p99" "$(hf age_p50) / $(hf age_p99)" "" ""
+	if [ "$series" = ctl ]; then
+		row "   migratectl run time (fork to exit) p50 / p99" "$(hf migratectl_p50) / $(hf migratectl_p99)" "" ""
+	else
+		row "   command's answer from the engine p50 / p99" "$(hf migratectl_p50) / $(hf migratectl_p99)" "" ""
+	fi
+	row "   moves whose engine figure < half the gap" "$(field engine_low "$HOS")" "" ""
+	row "   steady state: read gap p50 / p99" "$(hf steady_gap_p50) / $(hf steady_gap_p99)" "" ""
+done
 
 echo
 echo "How: 1. bench_shim bulk, $BYTES per run, 256 KiB writes/reads; the client runs with"
@@ -677,13 +697,16 @@ for pinning in cpu0 free; do
 	    "$pinning" "$(runs cn,$pinning,direct,p50)" "$(runs cn,$pinning,shim,p50)" \
 	    "$(runs cn,$pinning,direct,p99)" "$(runs cn,$pinning,shim,p99)" "$(runs cn,$pinning,shim,failed)"
 done
-echo "4. bench_shim stream under the shim reads a stream of 16-byte records (sequence number,"
-echo "   time of writing) written every 100 us by the server, unpinned; bench_shim moves runs"
-echo "   \`migratectl migrate ID\` $MOVES times (30-50 ms apart) and reads last_handoff_us from"
-echo "   \`migratectl --json list\` once the move count has grown.  Outside: in the window from"
-echo "   the command to 200 ms later, the largest gap between two reads of the program, and"
-echo "   the time from the command to the read that ends it."
-echo "   $HOSTREAM; ${HOMOVES:-moves failed}"
+echo "4. bench_shim stream, under the shim, unpinned, reads a stream of 16-byte records"
+echo "   (sequence number, time of writing) that the server writes every 100 us; bench_shim"
+echo "   moves moves its session $MOVES times, 30-50 ms apart, and reads last_handoff_us"
+echo "   (engine: from the command's arrival to the first byte delivered after it) from the"
+echo "   list once the move count has grown.  Outside: in the window from the command to"
+echo "   the driver's first list (20 ms later), the largest gap between two reads of the"
+echo "   program, and the time from the command to the read that ends it."
+for series in ctl ipc; do
+	echo "   $series: ${HOSTREAM[$series]:-no stream}; ${HOMOVES[$series]:-moves failed}"
+done
 echo
 echo "other processes on the machine: $RETRIES runs repeated because they took over 10% of the"
 echo "CPUs; $NOISY_KEPT of $RUNS figures still come from such a run"

@@ -99,21 +99,32 @@ control_stats(struct relay *r, struct evbuffer *out)
 }
 
 static void
-control_read_cb(struct bufferevent *bev, void *arg)
+control_done(struct rconn *c)
+{
+	stream_release(c->st, &c->r->closing, 1, 0, 5);
+	c->st = NULL;
+	conn_free(c);
+}
+
+static void
+control_read_cb(struct stream *st, void *arg)
 {
 	struct rconn	*c = arg;
-	struct evbuffer	*in = bufferevent_get_input(bev);
-	struct evbuffer	*out = bufferevent_get_output(bev);
+	struct evbuffer	*in = stream_input(st);
+	struct evbuffer	*out = stream_output(st);
 	char		*line;
 	size_t		 n;
+	ssize_t		 got;
 
+	got = stream_fill(st, CONTROL_MAX_LINE + 1);
 	line = evbuffer_readln(in, &n, EVBUFFER_EOL_LF);
 	if (line == NULL) {
 		if (evbuffer_get_length(in) > CONTROL_MAX_LINE) {
 			evbuffer_add_printf(out, "{\"error\": \"line too "
 			    "long\"}\n");
-			conn_close_after_flush(c);
-		}
+			control_done(c);
+		} else if (got == -1)
+			conn_free(c);
 		return;
 	}
 	if (n > 0 && line[n - 1] == '\r')
@@ -126,14 +137,15 @@ control_read_cb(struct bufferevent *bev, void *arg)
 		evbuffer_add_printf(out, "{\"error\": \"unknown command; try "
 		    "list or stats\"}\n");
 	free(line);
-	conn_close_after_flush(c);
+	control_done(c);
 }
 
 static void
-control_event_cb(struct bufferevent *bev, short what, void *arg)
+control_event_cb(struct stream *st, int what, int err, void *arg)
 {
-	(void)bev;
+	(void)st;
 	(void)what;
+	(void)err;
 	conn_free(arg);
 }
 
@@ -152,15 +164,15 @@ control_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 		return;
 	}
 	c->r = r;
+	c->control = 1;
 	LIST_INSERT_HEAD(&r->pending, c, entry);
-	if ((c->bev = bufferevent_socket_new(r->base, fd,
-	    BEV_OPT_CLOSE_ON_FREE)) == NULL) {
+	if ((c->st = stream_new(r->base, fd)) == NULL) {
 		evutil_closesocket(fd);
 		conn_free(c);
 		return;
 	}
-	bufferevent_setcb(c->bev, control_read_cb, NULL, control_event_cb, c);
-	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	stream_setcb(c->st, control_read_cb, NULL, control_event_cb, c);
+	stream_read_enable(c->st, 1);
 }
 
 int

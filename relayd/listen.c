@@ -23,13 +23,8 @@
 #include "log.h"
 #include "relayd.h"
 
-#define CLOSE_FLUSH_TIMEOUT	5	/* seconds to flush a last frame */
 #define ACCEPT_PAUSE_MS		500	/* after running out of descriptors */
 
-static void	conn_read_cb(struct bufferevent *, void *);
-static void	conn_event_cb(struct bufferevent *, short, void *);
-static void	conn_timer_cb(evutil_socket_t, short, void *);
-static void	conn_drop_cb(struct bufferevent *, short, void *);
 
 /* ------------------------------------------------------------------ */
 /* sources */
@@ -86,15 +81,17 @@ source_put(struct relay *r, struct rsource *src)
 /* ------------------------------------------------------------------ */
 /* connections */
 
+#define CLOSE_FLUSH_TIMEOUT	5	/* seconds to flush a last frame */
+
 void
-relay_send_error(struct bufferevent *bev, uint16_t code, const char *text)
+relay_send_error(struct stream *st, uint16_t code, const char *text)
 {
 	uint8_t	buf[MPROTO_HDR_LEN + MPROTO_ERROR_MIN_LEN +
 		    MPROTO_ERROR_TEXT_MAX];
 	size_t	n;
 
 	if ((n = mframe_encode_error(buf, sizeof(buf), code, 0, text)) > 0)
-		bufferevent_write(bev, buf, n);
+		evbuffer_add(stream_output(st), buf, n);
 }
 
 void
@@ -103,8 +100,8 @@ conn_free(struct rconn *c)
 	if (c == NULL)
 		return;
 	LIST_REMOVE(c, entry);
-	if (c->bev != NULL)
-		bufferevent_free(c->bev);
+	if (c->st != NULL)
+		stream_free(c->st);
 	if (c->timer != NULL)
 		event_free(c->timer);
 	source_put(c->r, c->src);
@@ -118,81 +115,18 @@ conn_free_all(struct relay *r)
 		conn_free(LIST_FIRST(&r->pending));
 }
 
-static void
-conn_discard_cb(struct bufferevent *bev, void *arg)
-{
-	struct evbuffer *in = bufferevent_get_input(bev);
-
-	(void)arg;
-	evbuffer_drain(in, evbuffer_get_length(in));
-}
-
 /*
- * Everything queued is written: free the connection, or (c->drain) send
- * our FIN and read, discarding, until the peer's (or the close timer).
- * Closing a socket with unread input makes the kernel reset it and drop
- * what it has not sent yet: the last frames (FIN, ERROR) of a client that
- * was still sending would be lost.
+ * Answer with an error frame and close: the frame is written first, then
+ * our FIN, then input is read and discarded until the peer's FIN, since
+ * closing with unread input would reset the connection and lose the frame.
  */
-static void
-conn_flushed(struct rconn *c)
-{
-	if (!c->drain ||
-	    shutdown(bufferevent_getfd(c->bev), SHUT_WR) == -1) {
-		conn_free(c);
-		return;
-	}
-	c->drain = 0;
-	bufferevent_disable(c->bev, EV_WRITE);
-	bufferevent_setwatermark(c->bev, EV_READ, 0, 0);
-	bufferevent_setcb(c->bev, conn_discard_cb, NULL, conn_drop_cb, c);
-	conn_discard_cb(c->bev, c);
-	bufferevent_enable(c->bev, EV_READ);
-}
-
-static void
-conn_flushed_cb(struct bufferevent *bev, void *arg)
-{
-	struct rconn *c = arg;
-
-	if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
-		conn_flushed(c);
-}
-
-static void
-conn_drop_cb(struct bufferevent *bev, short what, void *arg)
-{
-	(void)bev;
-	(void)what;
-	conn_free(arg);
-}
-
-/* Write out what is queued, then close; give up after a few seconds. */
 void
-conn_close_after_flush(struct rconn *c)
-{
-	struct timeval tv = { CLOSE_FLUSH_TIMEOUT, 0 };
-
-	c->closing = 1;
-	source_put(c->r, c->src);
-	c->src = NULL;
-	if (c->timer == NULL)
-		c->timer = evtimer_new(c->r->base, conn_timer_cb, c);
-	if (c->timer != NULL)
-		evtimer_add(c->timer, &tv);
-	bufferevent_disable(c->bev, EV_READ);
-	bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
-	bufferevent_setcb(c->bev, NULL, conn_flushed_cb, conn_drop_cb, c);
-	bufferevent_enable(c->bev, EV_WRITE);
-	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
-		conn_flushed(c);
-}
-
-static void
 conn_refuse(struct rconn *c, uint16_t code, const char *text)
 {
-	relay_send_error(c->bev, code, text);
-	conn_close_after_flush(c);
+	relay_send_error(c->st, code, text);
+	stream_release(c->st, &c->r->closing, 1, 0, CLOSE_FLUSH_TIMEOUT);
+	c->st = NULL;
+	conn_free(c);
 }
 
 static void
@@ -203,22 +137,17 @@ conn_timer_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (!c->closing) {
-		relay_sockaddr_str((struct sockaddr *)&c->peer, peer,
-		    sizeof(peer));
-		log_info("connection from %s: no hello or resume in time",
-		    peer);
-		conn_refuse(c, MERR_TIMEOUT, "no hello or resume in time");
-		return;
-	}
-	conn_free(c);
+	relay_sockaddr_str((struct sockaddr *)&c->peer, peer, sizeof(peer));
+	log_info("connection from %s: no hello or resume in time", peer);
+	conn_refuse(c, MERR_TIMEOUT, "no hello or resume in time");
 }
 
 static void
-conn_event_cb(struct bufferevent *bev, short what, void *arg)
+conn_event_cb(struct stream *st, int what, int err, void *arg)
 {
-	(void)bev;
+	(void)st;
 	(void)what;
+	(void)err;
 	conn_free(arg);
 }
 
@@ -248,9 +177,12 @@ conn_first_frame(struct rconn *c, const uint8_t *p, size_t avail)
 	}
 	if (f.type == MPROTO_RESUME) {
 		if (rsession_resume(r, c, &f, used) != 0) {
-			bufferevent_write(c->bev, refusal,
+			evbuffer_add(stream_output(c->st), refusal,
 			    msession_refusal(refusal, sizeof(refusal)));
-			conn_close_after_flush(c);
+			stream_release(c->st, &r->closing, 1, 0,
+			    CLOSE_FLUSH_TIMEOUT);
+			c->st = NULL;
+			conn_free(c);
 		}
 		return;
 	}
@@ -295,21 +227,30 @@ conn_first_frame(struct rconn *c, const uint8_t *p, size_t avail)
 }
 
 static void
-conn_read_cb(struct bufferevent *bev, void *arg)
+conn_read_cb(struct stream *st, void *arg)
 {
 	struct rconn	*c = arg;
-	struct evbuffer	*in = bufferevent_get_input(bev);
-	size_t		 avail = evbuffer_get_length(in), want;
+	struct evbuffer	*in = stream_input(st);
+	size_t		 avail, want;
 	const uint8_t	*p;
+	ssize_t		 got;
 
-	if (avail < MPROTO_HDR_LEN)
-		return;
-	p = evbuffer_pullup(in, MPROTO_HDR_LEN);
-	want = MPROTO_HDR_LEN + ((size_t)p[2] << 8 | p[3]);
-	if (want > MPROTO_MAX_FRAME || avail < want)
-		want = avail < MPROTO_MAX_FRAME ? avail : MPROTO_MAX_FRAME;
-	p = evbuffer_pullup(in, (ev_ssize_t)want);
-	conn_first_frame(c, p, want);
+	/* one frame is all a connection may send before it is known */
+	avail = evbuffer_get_length(in);
+	got = avail < MPROTO_MAX_FRAME ?
+	    stream_fill(st, MPROTO_MAX_FRAME - avail) : 0;
+	avail = evbuffer_get_length(in);
+	if (avail >= MPROTO_HDR_LEN) {
+		p = evbuffer_pullup(in, MPROTO_HDR_LEN);
+		want = MPROTO_HDR_LEN + ((size_t)p[2] << 8 | p[3]);
+		if (want > MPROTO_MAX_FRAME || avail < want)
+			want = avail;
+		p = evbuffer_pullup(in, (ev_ssize_t)want);
+		conn_first_frame(c, p, want);
+		return;		/* c may be gone */
+	}
+	if (got == -1)
+		conn_free(c);	/* closed before a whole frame */
 }
 
 static void
@@ -331,10 +272,10 @@ accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 	    (size_t)salen : sizeof(c->peer));
 	c->peerlen = (socklen_t)salen;
 	LIST_INSERT_HEAD(&r->pending, c, entry);
-	c->bev = bufferevent_socket_new(r->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	c->st = stream_new(r->base, fd);
 	c->timer = evtimer_new(r->base, conn_timer_cb, c);
-	if (c->bev == NULL || c->timer == NULL) {
-		if (c->bev == NULL)
+	if (c->st == NULL || c->timer == NULL) {
+		if (c->st == NULL)
 			evutil_closesocket(fd);
 		conn_free(c);
 		return;
@@ -354,10 +295,8 @@ accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 		conn_refuse(c, MERR_LIMIT, "too many handshakes in progress");
 		return;
 	}
-	bufferevent_setcb(c->bev, conn_read_cb, NULL, conn_event_cb, c);
-	/* one frame is all a connection may send before it is known */
-	bufferevent_setwatermark(c->bev, EV_READ, 0, MPROTO_MAX_FRAME);
-	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	stream_setcb(c->st, conn_read_cb, NULL, conn_event_cb, c);
+	stream_read_enable(c->st, 1);
 	tv.tv_sec = (time_t)(r->conf.handshake_ms / 1000);
 	tv.tv_usec = (suseconds_t)(r->conf.handshake_ms % 1000) * 1000;
 	evtimer_add(c->timer, &tv);

@@ -14,11 +14,11 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
 
+#include "clock.h"
 #include "log.h"
 #include "relayd.h"
 
@@ -37,10 +37,7 @@ usage(void)
 uint64_t
 relay_now(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return clock_mono_ms();
 }
 
 void
@@ -116,7 +113,7 @@ stop_check_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (LIST_EMPTY(&r->pending) ||
+	if ((LIST_EMPTY(&r->pending) && LIST_EMPTY(&r->closing)) ||
 	    relay_now() - r->stop_started >= SHUTDOWN_GRACE_S * 1000) {
 		event_base_loopbreak(r->base);
 		return;
@@ -201,6 +198,7 @@ relay_free(struct relay *r)
 	conn_free_all(r);
 	while (!LIST_EMPTY(&r->sessions))
 		rsession_close(LIST_FIRST(&r->sessions), RCLOSE_SHUTDOWN, NULL);
+	stream_release_all(&r->closing);
 	HASH_ITER(hh, r->sources, src, tmp) {
 		HASH_DEL(r->sources, src);
 		free(src);
@@ -271,6 +269,7 @@ main(int argc, char **argv)
 		fatalx("event_base_new failed");
 	LIST_INIT(&r.listeners);
 	LIST_INIT(&r.pending);
+	LIST_INIT(&r.closing);
 	LIST_INIT(&r.sessions);
 	TAILQ_INIT(&r.detached);
 	mkeycache_init(&r.keycache, (uint32_t)r.conf.key_reuse,

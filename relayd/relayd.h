@@ -16,13 +16,13 @@
 #include <sys/socket.h>
 
 #include <event2/event.h>
-#include <event2/bufferevent.h>
 #include <event2/listener.h>
 #include <uthash.h>
 
 #include "relayd_config.h"
 #include "keys.h"
 #include "session.h"
+#include "stream.h"
 
 struct relay;
 struct rsession;
@@ -44,14 +44,12 @@ struct rtoken {
 
 struct rconn {
 	struct relay		*r;
-	struct bufferevent	*bev;
+	struct stream		*st;
 	struct sockaddr_storage	 peer;
 	socklen_t		 peerlen;
 	struct rsource		*src;		/* counted while in progress */
 	struct event		*timer;		/* first frame must come in time */
-	int			 closing;	/* flush, then free */
-	int			 drain;		/* after the flush: our FIN, then
-						   read until the peer's */
+	int			 control;	/* a control socket client */
 	LIST_ENTRY(rconn)	 entry;
 };
 
@@ -70,13 +68,13 @@ struct rsession {
 	uint64_t		 id;		/* for the control socket */
 
 	/* the current path to the client, NULL while detached */
-	struct bufferevent	*path;
+	struct stream		*path;
 	struct sockaddr_storage	 client;	/* address of the latest path */
 	socklen_t		 clientlen;
 	struct rsource		*src;		/* counted while opening */
 
 	/* the connection to the real server */
-	struct bufferevent	*backend;
+	struct stream		*backend;
 	int			 backend_up;
 	int			 backend_eof;	/* server sent EOF (not yet relayed) */
 	int			 backend_shut;	/* shutdown(SHUT_WR) wanted/done */
@@ -136,6 +134,7 @@ struct relay {
 	LIST_HEAD(, rlistener)	 listeners;
 	struct event		*accept_timer;	/* resume after EMFILE */
 	LIST_HEAD(, rconn)	 pending;
+	struct stream_list	 closing;	/* flushing their last bytes */
 	LIST_HEAD(, rsession)	 sessions;
 	TAILQ_HEAD(, rsession)	 detached;
 	struct rtoken		*tokens;	/* uthash by token */
@@ -164,11 +163,11 @@ int	listen_apply(struct relay *r, const struct relayd_config *conf,
 void	listen_close_all(struct relay *r);
 void	listen_pause(struct relay *r);
 void	conn_free(struct rconn *c);
-void	conn_close_after_flush(struct rconn *c);
+void	conn_refuse(struct rconn *c, uint16_t code, const char *text);
 void	conn_free_all(struct relay *r);
 struct rsource *source_get(struct relay *r, const struct sockaddr *sa);
 void	source_put(struct relay *r, struct rsource *src);
-void	relay_send_error(struct bufferevent *bev, uint16_t code,
+void	relay_send_error(struct stream *st, uint16_t code,
 	    const char *text);
 
 /* rsession.c */

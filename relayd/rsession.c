@@ -1,7 +1,7 @@
 /*
  * rsession.c: a relayd session, the protocol machine from common/ wired
- * to two bufferevents: the current path to the client (absent while the
- * client is away) and the connection to the real server (the backend).
+ * to two streams (stream.h): the current path to the client (absent while
+ * the client is away) and the connection to the real server (the backend).
  *
  * Data moves server -> replay ring -> frames -> client, and client ->
  * frames -> server.  Back-pressure: the backend is not read while the
@@ -29,17 +29,22 @@
 #define PATH_OUT_LOW		(64 * 1024)
 #define BACKEND_OUT_HIGH	(1024 * 1024)
 #define BACKEND_OUT_LOW		(256 * 1024)
-#define MAX_SINGLE_IO		(256 * 1024)
+#define PATH_IN_MAX		(256 * 1024)	/* read per wake-up */
+#define BACKEND_IN_MAX		(1024 * 1024)	/* read per wake-up */
+#define RING_READ		(64 * 1024)	/* the ring grows by what
+						   arrives, not by its limit */
 #define OUT_CHUNK		(64 * 1024)
-#define SESSION_OVERHEAD	2048	/* bufferevents, timer, table entries */
+#define CLOSE_FLUSH_S		5
+#define SESSION_OVERHEAD	1024	/* streams, timer, table entries */
 
-static void	rs_path_read_cb(struct bufferevent *, void *);
-static void	rs_path_write_cb(struct bufferevent *, void *);
-static void	rs_path_event_cb(struct bufferevent *, short, void *);
-static void	rs_backend_read_cb(struct bufferevent *, void *);
-static void	rs_backend_write_cb(struct bufferevent *, void *);
-static void	rs_backend_event_cb(struct bufferevent *, short, void *);
+static void	rs_path_read_cb(struct stream *, void *);
+static void	rs_path_drained_cb(struct stream *, void *);
+static void	rs_path_event_cb(struct stream *, int, int, void *);
+static void	rs_backend_read_cb(struct stream *, void *);
+static void	rs_backend_drained_cb(struct stream *, void *);
+static void	rs_backend_event_cb(struct stream *, int, int, void *);
 static void	rs_timer_cb(evutil_socket_t, short, void *);
+static void	rs_backend_failed(struct rsession *, int);
 static int	rs_act(struct rsession *, const struct msession_action *);
 
 static const char *const close_reasons[] = {
@@ -161,11 +166,10 @@ rs_account(struct rsession *rs)
 	size_t mem = SESSION_OVERHEAD + msession_memory(rs->m);
 
 	if (rs->path != NULL)
-		mem += evbuffer_get_length(bufferevent_get_input(rs->path)) +
-		    evbuffer_get_length(bufferevent_get_output(rs->path));
+		mem += evbuffer_get_length(stream_input(rs->path)) +
+		    stream_out_len(rs->path);
 	if (rs->backend != NULL)
-		mem += evbuffer_get_length(bufferevent_get_input(rs->backend)) +
-		    evbuffer_get_length(bufferevent_get_output(rs->backend));
+		mem += stream_out_len(rs->backend);
 	rs->r->mem = rs->r->mem - rs->mem + mem;
 	rs->mem = mem;
 	if (rs->r->mem > rs->r->conf.max_memory)
@@ -182,7 +186,7 @@ rs_flush(struct rsession *rs, int all)
 
 	if (rs->path == NULL)
 		return;
-	out = bufferevent_get_output(rs->path);
+	out = stream_output(rs->path);
 	while (msession_output_pending(rs->m) &&
 	    (all || evbuffer_get_length(out) < PATH_OUT_HIGH)) {
 		if (evbuffer_reserve_space(out, OUT_CHUNK, &v, 1) < 1)
@@ -194,54 +198,57 @@ rs_flush(struct rsession *rs, int all)
 		if (n == 0)
 			break;
 	}
+	(void)stream_flush(rs->path);	/* errors surface on the next read */
 }
 
-/* Server bytes into the replay ring; the backend is read only while the
- * ring has room. */
+/* Server bytes straight into the replay ring; the backend is read only
+ * while the ring has room. */
 static void
 rs_pump_backend(struct rsession *rs)
 {
-	struct evbuffer	*in;
 	uint8_t		*p;
-	size_t		 n;
-	int		 got;
+	size_t		 n, total = 0;
+	ssize_t		 got;
 
-	if (rs->backend == NULL || !rs->backend_up)
-		return;
-	in = bufferevent_get_input(rs->backend);
-	while (evbuffer_get_length(in) > 0 &&
-	    (n = msession_write_reserve(rs->m, evbuffer_get_length(in),
-	    &p)) > 0) {
-		if ((got = evbuffer_remove(in, p, n)) <= 0)
+	if (rs->backend == NULL || !rs->backend_up || rs->backend_eof)
+		goto eof;
+	while (total < BACKEND_IN_MAX &&
+	    (n = msession_write_reserve(rs->m, RING_READ, &p)) > 0) {
+		if ((got = stream_read(rs->backend, p, n)) <= 0) {
+			if (got == -1)
+				rs->backend_eof = 1;
 			break;
+		}
 		msession_write_commit(rs->m, (size_t)got);
 		rs->r->stats.bytes_down += (uint64_t)got;
+		total += (size_t)got;
 	}
-	if (evbuffer_get_length(in) > 0)
-		bufferevent_disable(rs->backend, EV_READ);
-	else if (rs->backend_eof) {
-		if (!msession_local_eof(rs->m))
+eof:
+	if (rs->backend == NULL || !rs->backend_up)
+		return;
+	if (rs->backend_eof) {
+		if (!msession_local_eof(rs->m) &&
+		    msession_state(rs->m) != MS_CLOSED)
 			msession_write_eof(rs->m);
-	} else
-		bufferevent_enable(rs->backend, EV_READ);
+		return;
+	}
+	/* read again only once the ring has room */
+	stream_read_enable(rs->backend, msession_write_space(rs->m) > 0);
 }
 
 static int
 backend_congested(const struct rsession *rs)
 {
-	return rs->backend != NULL && evbuffer_get_length(
-	    bufferevent_get_output(rs->backend)) >= BACKEND_OUT_HIGH;
+	return rs->backend != NULL &&
+	    stream_out_len(rs->backend) >= BACKEND_OUT_HIGH;
 }
 
 static void
 rs_backend_shutdown(struct rsession *rs)
 {
-	if (rs->backend == NULL || rs->backend_shut != 1 ||
-	    evbuffer_get_length(bufferevent_get_output(rs->backend)) > 0)
+	if (rs->backend == NULL || rs->backend_shut != 1)
 		return;
-	if (shutdown(bufferevent_getfd(rs->backend), SHUT_WR) == -1 &&
-	    errno != ENOTCONN)
-		log_warn("%s: %s: shutdown", __func__, rs->label);
+	stream_shutdown_write(rs->backend);	/* after what is queued */
 	rs->backend_shut = 2;
 }
 
@@ -254,13 +261,18 @@ rs_pump_path(struct rsession *rs)
 	const uint8_t		*p;
 	size_t			 avail, flen, used;
 	uint64_t		 now = relay_now();
+	int			 rv = 0;
 
 	while (rs->path != NULL) {
-		if (backend_congested(rs)) {
-			bufferevent_disable(rs->path, EV_READ);
-			return 0;
+		/* Stop reading the path only while the server's side is
+		 * still full after a write: the drained callback, armed by
+		 * that write, starts it again. */
+		if (backend_congested(rs) &&
+		    (stream_flush(rs->backend) == -1 || backend_congested(rs))) {
+			stream_read_enable(rs->path, 0);
+			goto out;
 		}
-		in = bufferevent_get_input(rs->path);
+		in = stream_input(rs->path);
 		if ((avail = evbuffer_get_length(in)) < MPROTO_HDR_LEN)
 			break;
 		p = evbuffer_pullup(in, MPROTO_HDR_LEN);
@@ -274,8 +286,8 @@ rs_pump_path(struct rsession *rs)
 		if (used == 0)
 			break;
 		if (a.type == MSA_DELIVER) {
-			evbuffer_add(bufferevent_get_output(rs->backend),
-			    a.data, a.len);
+			evbuffer_add(stream_output(rs->backend), a.data,
+			    a.len);
 			rs->r->stats.bytes_up += a.len;
 		}
 		evbuffer_drain(in, used);
@@ -284,8 +296,13 @@ rs_pump_path(struct rsession *rs)
 			return -1;
 	}
 	if (rs->path != NULL)
-		bufferevent_enable(rs->path, EV_READ);
-	return 0;
+		stream_read_enable(rs->path, 1);
+out:
+	/* what was delivered goes to the server now, in one write */
+	if (rs->backend != NULL && rs->backend_up &&
+	    stream_flush(rs->backend) == -1)
+		rv = 0;		/* the error comes back as an event */
+	return rv;
 }
 
 /* After any event: ring refill, frames out, timer, memory. */
@@ -303,7 +320,7 @@ static void
 rs_detach(struct rsession *rs)
 {
 	if (rs->path != NULL) {
-		bufferevent_free(rs->path);
+		stream_free(rs->path);
 		rs->path = NULL;
 	}
 	if (msession_state(rs->m) == MS_DETACHED && !rs->in_lru) {
@@ -360,23 +377,20 @@ rs_act(struct rsession *rs, const struct msession_action *a)
 }
 
 static void
-rs_set_path(struct rsession *rs, struct bufferevent *bev,
+rs_set_path(struct rsession *rs, struct stream *st,
     const struct sockaddr_storage *peer, socklen_t peerlen)
 {
 	int one = 1;
 
-	rs->path = bev;
+	rs->path = st;
 	memcpy(&rs->client, peer, sizeof(rs->client));
 	rs->clientlen = peerlen;
-	bufferevent_setcb(bev, rs_path_read_cb, rs_path_write_cb,
+	stream_setcb(st, rs_path_read_cb, rs_path_drained_cb,
 	    rs_path_event_cb, rs);
-	bufferevent_setwatermark(bev, EV_READ, 0, 0);
-	bufferevent_setwatermark(bev, EV_WRITE, PATH_OUT_LOW, 0);
-	bufferevent_set_max_single_read(bev, MAX_SINGLE_IO);
-	bufferevent_set_max_single_write(bev, MAX_SINGLE_IO);
-	(void)setsockopt(bufferevent_getfd(bev), IPPROTO_TCP, TCP_NODELAY,
-	    &one, sizeof(one));
-	bufferevent_enable(bev, EV_READ | EV_WRITE);
+	stream_set_low(st, PATH_OUT_LOW);
+	(void)setsockopt(stream_fd(st), IPPROTO_TCP, TCP_NODELAY, &one,
+	    sizeof(one));
+	stream_read_enable(st, 1);
 	rs_set_label(rs);
 }
 
@@ -410,7 +424,8 @@ rs_open_failed(struct rsession *rs, int e)
 	rsession_close(rs, RCLOSE_BACKEND, mproto_error_str(code));
 }
 
-static void
+/* -1: the connect failed at once and the session is gone. */
+static int
 rs_backend_connect(struct rsession *rs, const struct mdest *dest)
 {
 	struct sockaddr_storage	 ss;
@@ -418,41 +433,36 @@ rs_backend_connect(struct rsession *rs, const struct mdest *dest)
 	int			 e;
 
 	len = dest_sockaddr(dest, &ss);
-	rs->backend = bufferevent_socket_new(rs->r->base, -1,
-	    BEV_OPT_CLOSE_ON_FREE);
+	rs->backend = stream_connect(rs->r->base, (struct sockaddr *)&ss, len,
+	    NULL, 0);
 	if (rs->backend == NULL) {
-		rs_open_failed(rs, ENOMEM);
-		return;
-	}
-	bufferevent_setcb(rs->backend, rs_backend_read_cb, rs_backend_write_cb,
-	    rs_backend_event_cb, rs);
-	bufferevent_setwatermark(rs->backend, EV_WRITE, BACKEND_OUT_LOW, 0);
-	bufferevent_set_max_single_read(rs->backend, MAX_SINGLE_IO);
-	bufferevent_set_max_single_write(rs->backend, MAX_SINGLE_IO);
-	if (bufferevent_socket_connect(rs->backend, (struct sockaddr *)&ss,
-	    (int)len) == -1) {
-		e = EVUTIL_SOCKET_ERROR();
+		e = errno;
 		rs_open_failed(rs, e ? e : EHOSTUNREACH);
+		return -1;
 	}
+	stream_setcb(rs->backend, rs_backend_read_cb, rs_backend_drained_cb,
+	    rs_backend_event_cb, rs);
+	stream_set_low(rs->backend, BACKEND_OUT_LOW);
+	return 0;
 }
 
 static void
-rs_backend_event_cb(struct bufferevent *bev, short what, void *arg)
+rs_backend_event_cb(struct stream *st, int what, int err, void *arg)
 {
 	struct rsession	*rs = arg;
-	int		 e = EVUTIL_SOCKET_ERROR(), one = 1;
+	int		 one = 1;
 
-	(void)bev;
-	if (what & BEV_EVENT_CONNECTED) {
+	(void)st;
+	if (what & STREAM_CONNECTED) {
 		rs->backend_up = 1;
-		(void)setsockopt(bufferevent_getfd(rs->backend), IPPROTO_TCP,
+		(void)setsockopt(stream_fd(rs->backend), IPPROTO_TCP,
 		    TCP_NODELAY, &one, sizeof(one));
 		if (rs->src != NULL) {
 			source_put(rs->r, rs->src);
 			rs->src = NULL;
 		}
 		msession_opened(rs->m, relay_now());
-		bufferevent_enable(rs->backend, EV_READ | EV_WRITE);
+		stream_read_enable(rs->backend, 1);
 		log_info("session %08x %s: established",
 		    (uint32_t)(msession_token(rs->m) >> 32), rs->label);
 		if (rs_pump_path(rs) == -1)
@@ -461,35 +471,42 @@ rs_backend_event_cb(struct bufferevent *bev, short what, void *arg)
 		return;
 	}
 	if (!rs->backend_up) {
-		rs_open_failed(rs, e);
+		rs_open_failed(rs, err);
 		return;
 	}
-	if (what & BEV_EVENT_EOF) {
-		rs->backend_eof = 1;
-		rs_after(rs);
-		return;
-	}
-	/* A reset (or another error) from the server: abort the session. */
+	rs_backend_failed(rs, err);
+}
+
+/* A reset (or another error) from the server: abort the session. */
+static void
+rs_backend_failed(struct rsession *rs, int err)
+{
 	log_info("session %s: backend: %s", rs->label,
-	    e ? strerror(e) : "error");
+	    err ? strerror(err) : "error");
 	msession_abort(rs->m, MERR_BACKEND_RESET, "server reset the connection");
 	rsession_close(rs, RCLOSE_BACKEND, "server reset the connection");
 }
 
 static void
-rs_backend_read_cb(struct bufferevent *bev, void *arg)
-{
-	(void)bev;
-	rs_after(arg);
-}
-
-static void
-rs_backend_write_cb(struct bufferevent *bev, void *arg)
+rs_backend_read_cb(struct stream *st, void *arg)
 {
 	struct rsession *rs = arg;
 
-	(void)bev;
-	rs_backend_shutdown(rs);
+	(void)st;
+	rs_pump_backend(rs);
+	if (stream_error(rs->backend) != 0) {
+		rs_backend_failed(rs, stream_error(rs->backend));
+		return;
+	}
+	rs_after(rs);
+}
+
+static void
+rs_backend_drained_cb(struct stream *st, void *arg)
+{
+	struct rsession *rs = arg;
+
+	(void)st;
 	if (rs_pump_path(rs) == -1)
 		return;
 	rs_after(rs);
@@ -499,38 +516,12 @@ rs_backend_write_cb(struct bufferevent *bev, void *arg)
 /* path */
 
 static void
-rs_path_read_cb(struct bufferevent *bev, void *arg)
+rs_path_lost(struct rsession *rs, const char *why)
 {
-	struct rsession *rs = arg;
+	struct msession_action a;
 
-	(void)bev;
-	if (rs_pump_path(rs) == -1)
-		return;
-	rs_after(rs);
-}
-
-static void
-rs_path_write_cb(struct bufferevent *bev, void *arg)
-{
-	(void)bev;
-	rs_after(arg);
-}
-
-static void
-rs_path_event_cb(struct bufferevent *bev, short what, void *arg)
-{
-	struct rsession		*rs = arg;
-	struct msession_action	 a;
-	int			 e = EVUTIL_SOCKET_ERROR();
-
-	(void)bev;
-	/* Frames that arrived before the end are still the client's. */
-	if ((what & BEV_EVENT_EOF) && rs_pump_path(rs) == -1)
-		return;
 	log_info("session %08x %s: path lost: %s",
-	    (uint32_t)(msession_token(rs->m) >> 32), rs->label,
-	    (what & BEV_EVENT_EOF) ? "end of file" :
-	    e ? strerror(e) : "error");
+	    (uint32_t)(msession_token(rs->m) >> 32), rs->label, why);
 	msession_path_lost(rs->m, relay_now(), &a);
 	if (a.type == MSA_CLOSE) {
 		rsession_close(rs, RCLOSE_ERROR, "path lost before established");
@@ -538,6 +529,39 @@ rs_path_event_cb(struct bufferevent *bev, short what, void *arg)
 	}
 	rs_detach(rs);
 	rs_after(rs);
+}
+
+static void
+rs_path_read_cb(struct stream *st, void *arg)
+{
+	struct rsession	*rs = arg;
+	ssize_t		 got;
+
+	got = stream_fill(st, PATH_IN_MAX);
+	/* frames that arrived before the end are still the client's */
+	if (rs_pump_path(rs) == -1)
+		return;
+	if (got == -1 && rs->path == st) {
+		rs_path_lost(rs, stream_eof(st) ? "end of file" :
+		    strerror(stream_error(st)));
+		return;
+	}
+	rs_after(rs);
+}
+
+static void
+rs_path_drained_cb(struct stream *st, void *arg)
+{
+	(void)st;
+	rs_after(arg);
+}
+
+static void
+rs_path_event_cb(struct stream *st, int what, int err, void *arg)
+{
+	(void)st;
+	(void)what;
+	rs_path_lost(arg, err ? strerror(err) : "error");
 }
 
 static void
@@ -600,19 +624,19 @@ rsession_hello(struct relay *r, struct rconn *c, const uint8_t *frame,
 	struct msession_action	 a;
 
 	if ((rs = rs_new(r)) == NULL) {
-		relay_send_error(c->bev, MERR_INTERNAL, "out of memory");
+		relay_send_error(c->st, MERR_INTERNAL, "out of memory");
 		return NULL;
 	}
 	/* The connection becomes the session's path. */
-	rs_set_path(rs, c->bev, &c->peer, c->peerlen);
+	rs_set_path(rs, c->st, &c->peer, c->peerlen);
 	rs->src = c->src;
 	c->src = NULL;
-	c->bev = NULL;
+	c->st = NULL;
 	conn_free(c);
 
 	(void)msession_input(rs->m, frame, len,
 	    relay_now(), &a);
-	evbuffer_drain(bufferevent_get_input(rs->path), len);
+	evbuffer_drain(stream_input(rs->path), len);
 	rs->path_in += len;
 	if (a.type != MSA_OPEN) {
 		/* e.g. version not supported: the error frame goes out */
@@ -623,7 +647,9 @@ rsession_hello(struct relay *r, struct rconn *c, const uint8_t *frame,
 	rs_index(rs);
 	log_debug("session %08x %s: hello, connecting",
 	    (uint32_t)(msession_token(rs->m) >> 32), rs->label);
-	rs_backend_connect(rs, a.dest);
+	if (rs_backend_connect(rs, a.dest) == -1)
+		return NULL;		/* failed at once: answered, freed */
+	rs_schedule(rs);		/* the connect timeout */
 	return rs;
 }
 
@@ -666,16 +692,16 @@ rsession_resume(struct relay *r, struct rconn *c, const struct mframe *f,
 	}
 	/* Accepted: the new connection replaces any old path. */
 	if (rs->path != NULL) {
-		bufferevent_free(rs->path);
+		stream_free(rs->path);
 		rs->path = NULL;
 	}
 	rs_lru_remove(rs);
-	rs_set_path(rs, c->bev, &c->peer, c->peerlen);
+	rs_set_path(rs, c->st, &c->peer, c->peerlen);
 	source_put(r, c->src);
 	c->src = NULL;
-	c->bev = NULL;
+	c->st = NULL;
 	conn_free(c);
-	evbuffer_drain(bufferevent_get_input(rs->path), used);
+	evbuffer_drain(stream_input(rs->path), used);
 	rs->path_in += used;
 	r->stats.resumes_ok++;
 	log_info("session %08x %s: resumed", (uint32_t)(msession_token(rs->m)
@@ -693,33 +719,6 @@ rsession_resume(struct relay *r, struct rconn *c, const struct mframe *f,
 		return 0;
 	rs_after(rs);
 	return 0;
-}
-
-/* Hand a bufferevent over to be flushed and closed on its own (drain: with
- * a lingering close, see conn_flushed()). */
-static void
-rs_release(struct relay *r, struct bufferevent *bev, int reset, int drain)
-{
-	struct linger	lin = { 1, 0 };
-	struct rconn	*c;
-
-	if (bev == NULL)
-		return;
-	if (reset) {
-		(void)setsockopt(bufferevent_getfd(bev), SOL_SOCKET, SO_LINGER,
-		    &lin, sizeof(lin));
-		bufferevent_free(bev);
-		return;
-	}
-	if ((c = calloc(1, sizeof(*c))) == NULL) {
-		bufferevent_free(bev);
-		return;
-	}
-	c->r = r;
-	c->bev = bev;
-	c->drain = drain;
-	LIST_INSERT_HEAD(&r->pending, c, entry);
-	conn_close_after_flush(c);
 }
 
 void
@@ -741,23 +740,24 @@ rsession_close(struct rsession *rs, enum rsession_close_reason why,
 	/* the last frames (final ack, error) still go to the client */
 	if (rs->path != NULL) {
 		rs_flush(rs, 1);
-		bufferevent_setcb(rs->path, NULL, NULL, NULL, NULL);
-		rs_release(r, rs->path, 0, 1);
+		/* FIN, then read to the client's: closing with unread input
+		 * would reset and lose the last frames */
+		stream_release(rs->path, &r->closing, 1, 0, CLOSE_FLUSH_S);
 		rs->path = NULL;
 	}
 	/* The server sees FIN when the stream ended or was given up on
 	 * (linger, eviction, shutdown), a reset when it was broken off. */
 	reset_backend = why == RCLOSE_ERROR;
 	if (rs->backend != NULL) {
-		bufferevent_setcb(rs->backend, NULL, NULL, NULL, NULL);
 		if (!rs->backend_up)
-			bufferevent_free(rs->backend);
+			stream_free(rs->backend);
 		else
 			/* unread server bytes would turn our FIN into a
 			 * reset: drain them (not when stopping, which must
 			 * not wait on a server that keeps sending) */
-			rs_release(r, rs->backend, reset_backend,
-			    !reset_backend && why != RCLOSE_SHUTDOWN);
+			stream_release(rs->backend, &r->closing,
+			    !reset_backend && why != RCLOSE_SHUTDOWN,
+			    reset_backend, CLOSE_FLUSH_S);
 		rs->backend = NULL;
 	}
 	for (i = 0; i < 2; i++)

@@ -2,10 +2,11 @@
  * migrate_config.c: the routing configuration of migratable programs,
  * migrate.conf(5).
  *
- * One pass over the lines (conf_lines()) fills struct migrate_config from
- * a table of keywords, as relayd_config.c does for relayd.conf; dead-path
- * against keepalive is checked after the last line.  Relay names live in
- * the parser only: a rule keeps the address its relay stands for.
+ * One pass over the lines (conf_parse() of common/conf.c) fills struct
+ * migrate_config from a table of keywords, as relayd_config.c does for
+ * relayd.conf; dead-path against keepalive is checked after the last
+ * line.  Relay names live in the parser only: a rule keeps the address
+ * its relay stands for.
  *
  * This file is linked into libmigrate.so, inside arbitrary programs: libc
  * only, memory from malloc only, no static mutable state (any thread may
@@ -15,32 +16,22 @@
 #include "config.h"
 
 #include <sys/socket.h>
-#include <sys/stat.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <fnmatch.h>
 #include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "migrate_config.h"
 
-#define FILE_MAX	(1024 * 1024)		/* bytes load() reads */
-#define MS_SECOND	1000ull
-#define MS_MINUTE	(60 * MS_SECOND)
-#define MS_HOUR		(60 * MS_MINUTE)
-#define MS_DAY		(24 * MS_HOUR)
-#define DURATION_MAX	(7 * MS_DAY)
+#define DURATION_MAX	(7 * CONF_MS_DAY)
 #define RELAYS_MAX	32			/* relay names in a file */
 #define RELAY_NAME_MAX	64			/* with the NUL */
 #define ROUTES_FIRST	8			/* the first allocation */
-#define WORD_SHOWN	64			/* of a word in a message */
-#define QBUF		(WORD_SHOWN * 4 + 16)
-#define MSG_MAX		(QBUF + 128)
+#define MSG_MAX		(CONF_QBUF + 128)
 
 enum kw {
 	KW_RELAY,
@@ -54,6 +45,7 @@ enum kw {
 	KW_LOG_LEVEL,
 	KW_COUNT
 };
+_Static_assert(KW_COUNT <= CONF_MAX_KEYWORDS, "too many keywords");
 
 struct relay_name {
 	char			name[RELAY_NAME_MAX];
@@ -61,33 +53,18 @@ struct relay_name {
 	unsigned		line;
 };
 
+/* What the parse keeps beyond common/conf.c's: some 3 kB, on the heap. */
 struct parse {
-	struct migrate_config	*cfg;
-	unsigned		 line[KW_COUNT];	/* first use, 0: none */
+	struct conf_parser	 cp;		/* its arg is this */
 	struct relay_name	 relays[RELAYS_MAX];
 	int			 nrelays;
 };
 
-struct keyword;
-typedef int	setter(struct parse *, const struct keyword *,
-		    const struct conf_line *, char *, size_t);
-
-struct keyword {
-	const char	*name;
-	setter		*set;
-	int		 nargs;		/* words after it; -1: any */
-	int		 repeat;	/* may be given more than once */
-	const char	*usage;		/* what follows the keyword */
-	size_t		 off;		/* its uint64_t in cfg */
-	uint64_t	 min, max;
-};
-
-static setter	set_relay, set_route, set_unreachable, set_duration;
-static setter	set_log_level;
+static conf_setter	set_relay, set_route, set_unreachable;
 
 #define FIELD(f)	offsetof(struct migrate_config, f)
 
-static const struct keyword keywords[KW_COUNT] = {
+static const struct conf_keyword keywords[KW_COUNT] = {
 	[KW_RELAY] = { "relay", set_relay, 2, 1, "NAME HOST:PORT",
 	    0, 0, 0 },
 	[KW_ROUTE] = { "route", set_route, -1, 1,
@@ -96,23 +73,16 @@ static const struct keyword keywords[KW_COUNT] = {
 	    0, 0, 0 },
 	[KW_UNREACHABLE] = { "on-relay-unreachable", set_unreachable, 1, 0,
 	    "fail|direct", 0, 0, 0 },
-	[KW_KEEPALIVE] = { "keepalive", set_duration, 1, 0, "DURATION",
+	[KW_KEEPALIVE] = { "keepalive", conf_set_duration, 1, 0, "DURATION",
 	    FIELD(keepalive_ms), 1, DURATION_MAX },
-	[KW_DEAD] = { "dead-path", set_duration, 1, 0, "DURATION",
+	[KW_DEAD] = { "dead-path", conf_set_duration, 1, 0, "DURATION",
 	    FIELD(dead_ms), 1, DURATION_MAX },
-	[KW_GIVEUP] = { "give-up", set_duration, 1, 0, "DURATION",
+	[KW_GIVEUP] = { "give-up", conf_set_duration, 1, 0, "DURATION",
 	    FIELD(giveup_ms), 1, DURATION_MAX },
-	[KW_CONNECT] = { "connect-timeout", set_duration, 1, 0, "DURATION",
-	    FIELD(connect_ms), 1, DURATION_MAX },
-	[KW_LOG_LEVEL] = { "log-level", set_log_level, 1, 0,
-	    "warn|info|debug", 0, 0, 0 },
-};
-
-static const char *const duration_units[] = { "ms", "s", "m", "h", "d",
-    NULL };
-
-static const uint8_t v4mapped[12] = {
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff
+	[KW_CONNECT] = { "connect-timeout", conf_set_duration, 1, 0,
+	    "DURATION", FIELD(connect_ms), 1, DURATION_MAX },
+	[KW_LOG_LEVEL] = { "log-level", conf_set_log_level, 1, 0,
+	    "warn|info|debug", FIELD(log_level), 0, 0 },
 };
 
 void
@@ -122,10 +92,10 @@ migrate_config_init(struct migrate_config *cfg)
 	cfg->routes = NULL;
 	cfg->nroutes = 0;
 	cfg->fallback_direct = 0;
-	cfg->keepalive_ms = 10 * MS_SECOND;
-	cfg->dead_ms = 30 * MS_SECOND;
-	cfg->giveup_ms = 10 * MS_MINUTE;
-	cfg->connect_ms = 10 * MS_SECOND;
+	cfg->keepalive_ms = 10 * CONF_MS_SECOND;
+	cfg->dead_ms = 30 * CONF_MS_SECOND;
+	cfg->giveup_ms = 10 * CONF_MS_MINUTE;
+	cfg->connect_ms = 10 * CONF_MS_SECOND;
 	cfg->log_level = LOG_LEVEL_INFO;
 	cfg->file[0] = '\0';
 }
@@ -138,149 +108,20 @@ migrate_config_free(struct migrate_config *cfg)
 	cfg->nroutes = 0;
 }
 
-/* A word between double quotes for a message, unprintable bytes as \xNN. */
-static const char *
-quote(const char *s, char *buf, size_t len)
-{
-	size_t	 o = 0, i;
-	int	 n;
-
-	buf[o++] = '"';
-	for (i = 0; s[i] != '\0' && o + 8 < len; i++) {
-		if (i == WORD_SHOWN) {
-			memcpy(buf + o, "...", 3);
-			o += 3;
-			break;
-		}
-		if (s[i] >= 0x20 && s[i] < 0x7f && s[i] != '"' &&
-		    s[i] != '\\')
-			buf[o++] = s[i];
-		else {
-			n = snprintf(buf + o, len - o, "\\x%02x",
-			    (unsigned char)s[i]);
-			o += (size_t)n;
-		}
-	}
-	buf[o++] = '"';
-	buf[o] = '\0';
-	return buf;
-}
-
-static const char *
-fmt_duration(uint64_t ms, char *buf, size_t len)
-{
-	static const struct {
-		const char	*unit;
-		uint64_t	 ms;
-	} units[] = {
-		{ "d", MS_DAY }, { "h", MS_HOUR }, { "m", MS_MINUTE },
-		{ "s", MS_SECOND },
-	};
-	size_t	i;
-
-	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		if (ms != 0 && ms % units[i].ms == 0) {
-			snprintf(buf, len, "%llu%s",
-			    (unsigned long long)(ms / units[i].ms),
-			    units[i].unit);
-			return buf;
-		}
-	}
-	snprintf(buf, len, "%llums", (unsigned long long)ms);
-	return buf;
-}
-
-/* The text of errno e, without strerror()'s shared buffer. */
-static const char *
-errstr(int e, char *buf, size_t len)
-{
-#if defined(__GLIBC__) && defined(_GNU_SOURCE)
-	return strerror_r(e, buf, len);
-#else
-	if (strerror_r(e, buf, len) != 0)
-		snprintf(buf, len, "error %d", e);
-	return buf;
-#endif
-}
-
-/* Digits, then nothing or one of units: a number too large, not a typo. */
 static int
-well_formed(const char *s, const char *const units[])
-{
-	size_t	i;
-
-	if (*s < '0' || *s > '9')
-		return 0;
-	while (*s >= '0' && *s <= '9')
-		s++;
-	if (*s == '\0')
-		return 1;
-	for (i = 0; units != NULL && units[i] != NULL; i++)
-		if (strcmp(s, units[i]) == 0)
-			return 1;
-	return 0;
-}
-
-static uint64_t *
-field(struct parse *ps, const struct keyword *kw)
-{
-	return (uint64_t *)(void *)((char *)ps->cfg + kw->off);
-}
-
-static int
-set_duration(struct parse *ps, const struct keyword *kw,
+set_unreachable(struct conf_parser *p, const struct conf_keyword *kw,
     const struct conf_line *l, char *err, size_t errlen)
 {
-	char		 q[QBUF], lo[32], hi[32];
-	const char	*w = l->argv[1];
-	uint64_t	 v;
-	int		 rc;
-
-	rc = conf_duration_ms(w, &v);
-	if (rc != 0 && !well_formed(w, duration_units)) {
-		conf_error(err, errlen, l, "%s: %s is not a duration "
-		    "(e.g. 250ms, 10s, 5m, 2h)", kw->name, quote(w, q,
-		    sizeof(q)));
-		return -1;
-	}
-	if (rc != 0 || v < kw->min || v > kw->max) {
-		conf_error(err, errlen, l, "%s: %s is out of range (%s to %s)",
-		    kw->name, quote(w, q, sizeof(q)),
-		    fmt_duration(kw->min, lo, sizeof(lo)),
-		    fmt_duration(kw->max, hi, sizeof(hi)));
-		return -1;
-	}
-	*field(ps, kw) = v;
-	return 0;
-}
-
-static int
-set_unreachable(struct parse *ps, const struct keyword *kw,
-    const struct conf_line *l, char *err, size_t errlen)
-{
-	char	q[QBUF];
+	struct migrate_config	*cfg = p->cfg;
+	char			 q[CONF_QBUF];
 
 	if (strcmp(l->argv[1], "fail") == 0)
-		ps->cfg->fallback_direct = 0;
+		cfg->fallback_direct = 0;
 	else if (strcmp(l->argv[1], "direct") == 0)
-		ps->cfg->fallback_direct = 1;
+		cfg->fallback_direct = 1;
 	else {
 		conf_error(err, errlen, l, "%s: %s is not fail or direct",
-		    kw->name, quote(l->argv[1], q, sizeof(q)));
-		return -1;
-	}
-	return 0;
-}
-
-static int
-set_log_level(struct parse *ps, const struct keyword *kw,
-    const struct conf_line *l, char *err, size_t errlen)
-{
-	char	q[QBUF];
-
-	if (log_level_parse(l->argv[1], &ps->cfg->log_level) != 0) {
-		conf_error(err, errlen, l, "%s: %s is not warn, info or debug",
-		    kw->name, quote(l->argv[1], q, sizeof(q)));
+		    kw->name, conf_quote(l->argv[1], q, sizeof(q)));
 		return -1;
 	}
 	return 0;
@@ -295,11 +136,11 @@ relay_address(const char *w, struct conf_hostport *hp, char *msg,
     size_t len)
 {
 	static const uint8_t	zero[16];
-	char			q[QBUF];
+	char			q[CONF_QBUF];
 	const char		*colon = strrchr(w, ':');
 	uint64_t		 port;
 
-	quote(w, q, sizeof(q));
+	conf_quote(w, q, sizeof(q));
 	if (conf_hostport(w, hp) != 0) {
 		if (colon == NULL)
 			snprintf(msg, len, "%s has no port (e.g. "
@@ -358,25 +199,26 @@ relay_find(const struct parse *ps, const char *name)
 }
 
 static int
-set_relay(struct parse *ps, const struct keyword *kw,
+set_relay(struct conf_parser *p, const struct conf_keyword *kw,
     const struct conf_line *l, char *err, size_t errlen)
 {
+	struct parse		*ps = p->arg;
 	const struct relay_name	*old;
 	struct relay_name	*r;
 	struct conf_hostport	 hp;
-	char			 q[QBUF], msg[MSG_MAX];
+	char			 q[CONF_QBUF], msg[MSG_MAX];
 	const char		*name = l->argv[1];
 
 	if (!relay_name_ok(name)) {
 		conf_error(err, errlen, l, "%s: %s is not a relay name "
 		    "(a letter, then letters, digits, '.', '-' or '_'; at "
-		    "most %d)", kw->name, quote(name, q, sizeof(q)),
+		    "most %d)", kw->name, conf_quote(name, q, sizeof(q)),
 		    RELAY_NAME_MAX - 1);
 		return -1;
 	}
 	if ((old = relay_find(ps, name)) != NULL) {
 		conf_error(err, errlen, l, "%s: %s defined twice (first on "
-		    "line %u)", kw->name, quote(name, q, sizeof(q)),
+		    "line %u)", kw->name, conf_quote(name, q, sizeof(q)),
 		    old->line);
 		return -1;
 	}
@@ -396,25 +238,6 @@ set_relay(struct parse *ps, const struct keyword *kw,
 	return 0;
 }
 
-/* "10.1.2.3/8": a good address and a good length, but bits past it. */
-static int
-host_bits_set(const char *s)
-{
-	char			 buf[64], *slash;
-	struct conf_prefix	 p;
-	uint64_t		 bits;
-
-	if (strlen(s) >= sizeof(buf))
-		return 0;
-	memcpy(buf, s, strlen(s) + 1);
-	if ((slash = strchr(buf, '/')) == NULL)
-		return 0;
-	*slash++ = '\0';
-	if (conf_prefix(buf, &p) != 0)
-		return 0;
-	return conf_uint(slash, 0, p.bits, &bits) == 0;
-}
-
 /* "db.example.com": letters and no ':' or '/', a host name after all. */
 static int
 looks_like_name(const char *s)
@@ -431,34 +254,17 @@ looks_like_name(const char *s)
 	return letter;
 }
 
-/* "8099-8000": two good ports the wrong way round. */
-static int
-range_reversed(const char *s)
-{
-	char		 buf[16], *dash;
-	uint64_t	 lo, hi;
-
-	if (strlen(s) >= sizeof(buf))
-		return 0;
-	memcpy(buf, s, strlen(s) + 1);
-	if ((dash = strchr(buf, '-')) == NULL)
-		return 0;
-	*dash++ = '\0';
-	return conf_uint(buf, 1, 65535, &lo) == 0 &&
-	    conf_uint(dash, 1, 65535, &hi) == 0 && lo > hi;
-}
-
 /* A host name pattern: printable ASCII without blanks, 1 to 255 bytes. */
 static int
-set_match_name(const struct keyword *kw, const struct conf_line *l,
+set_match_name(const struct conf_keyword *kw, const struct conf_line *l,
     const char *glob, struct mroute *r, char *err, size_t errlen)
 {
-	char	q[QBUF];
+	char	q[CONF_QBUF];
 	size_t	len = strlen(glob), i;
 
 	if (len >= sizeof(r->name)) {
 		conf_error(err, errlen, l, "%s: name %s is longer than %zu "
-		    "bytes", kw->name, quote(glob, q, sizeof(q)),
+		    "bytes", kw->name, conf_quote(glob, q, sizeof(q)),
 		    sizeof(r->name) - 1);
 		return -1;
 	}
@@ -468,7 +274,7 @@ set_match_name(const struct keyword *kw, const struct conf_line *l,
 	if (len == 0 || i < len) {
 		conf_error(err, errlen, l, "%s: name %s is not a host name "
 		    "pattern (e.g. db.example.com, *.example.com)", kw->name,
-		    quote(glob, q, sizeof(q)));
+		    conf_quote(glob, q, sizeof(q)));
 		return -1;
 	}
 	memcpy(r->name, glob, len + 1);
@@ -476,14 +282,14 @@ set_match_name(const struct keyword *kw, const struct conf_line *l,
 }
 
 static int
-set_match_prefix(const struct keyword *kw, const struct conf_line *l,
+set_match_prefix(const struct conf_keyword *kw, const struct conf_line *l,
     const char *w, struct mroute *r, char *err, size_t errlen)
 {
-	char	q[QBUF];
+	char	q[CONF_QBUF];
 
 	if (conf_prefix(w, &r->prefix) != 0) {
-		quote(w, q, sizeof(q));
-		if (host_bits_set(w))
+		conf_quote(w, q, sizeof(q));
+		if (conf_prefix_host_bits(w))
 			conf_error(err, errlen, l, "%s: %s is not an address "
 			    "or prefix (host bits set?)", kw->name, q);
 		else if (looks_like_name(w))
@@ -496,30 +302,23 @@ set_match_prefix(const struct keyword *kw, const struct conf_line *l,
 		return -1;
 	}
 	/* route() looks ::ffff:a.b.c.d up as a.b.c.d: this never matches. */
-	if (r->prefix.family == AF_INET6 && r->prefix.bits >= 96 &&
-	    memcmp(r->prefix.addr, v4mapped, sizeof(v4mapped)) == 0) {
-		conf_error(err, errlen, l, "%s: %s is IPv4-mapped: write the "
-		    "IPv4 address or prefix instead", kw->name,
-		    quote(w, q, sizeof(q)));
-		return -1;
-	}
-	return 0;
+	return conf_check_v4mapped(l, kw->name, w, &r->prefix, err, errlen);
 }
 
 static int
-set_action(struct parse *ps, const struct keyword *kw,
+set_action(struct parse *ps, const struct conf_keyword *kw,
     const struct conf_line *l, const char *how, const char *w,
     struct mroute *r, char *err, size_t errlen)
 {
 	const struct relay_name	*rn;
-	char			 q[QBUF], msg[MSG_MAX];
+	char			 q[CONF_QBUF], msg[MSG_MAX];
 	uint64_t		 port;
 
 	if (strcmp(how, "via-dest-host") == 0) {
 		if (conf_uint(w, 1, 65535, &port) != 0) {
 			conf_error(err, errlen, l, "%s: via-dest-host: %s is "
 			    "not a port (1 to 65535)", kw->name,
-			    quote(w, q, sizeof(q)));
+			    conf_quote(w, q, sizeof(q)));
 			return -1;
 		}
 		r->action = MROUTE_DEST_HOST;
@@ -539,7 +338,7 @@ set_action(struct parse *ps, const struct keyword *kw,
 	if ((rn = relay_find(ps, w)) == NULL) {
 		conf_error(err, errlen, l, "%s: unknown relay %s (define it "
 		    "with \"relay NAME HOST:PORT\" first)", kw->name,
-		    quote(w, q, sizeof(q)));
+		    conf_quote(w, q, sizeof(q)));
 		return -1;
 	}
 	r->relay = rn->hp;
@@ -574,13 +373,14 @@ add_route(struct migrate_config *cfg, const struct mroute *r)
  * where MATCH is "any", a PREFIX or "name GLOB".
  */
 static int
-set_route(struct parse *ps, const struct keyword *kw,
+set_route(struct conf_parser *p, const struct conf_keyword *kw,
     const struct conf_line *l, char *err, size_t errlen)
 {
-	struct mroute	 r;
-	char		 q[QBUF], ebuf[128];
-	int		 direct = kw == &keywords[KW_DIRECT];
-	int		 i, iport = 0, iact = 0;
+	struct migrate_config	*cfg = p->cfg;
+	struct mroute		 r;
+	char			 ebuf[128];
+	int			 direct = kw == &keywords[KW_DIRECT];
+	int			 i, iport = 0, iact = 0;
 
 	/* The shape first: a word missing or one too many is a usage. */
 	i = strcmp(l->argv[1], "name") == 0 ? 3 : 2;
@@ -612,93 +412,20 @@ set_route(struct parse *ps, const struct keyword *kw,
 		r.any = 1;
 	else if (set_match_prefix(kw, l, l->argv[1], &r, err, errlen) != 0)
 		return -1;
-	if (iport != 0 && conf_ports(l->argv[iport], &r.ports) != 0) {
-		quote(l->argv[iport], q, sizeof(q));
-		if (range_reversed(l->argv[iport]))
-			conf_error(err, errlen, l, "%s: port range %s is "
-			    "reversed (write the lower port first)", kw->name,
-			    q);
-		else
-			conf_error(err, errlen, l, "%s: %s is not a port, a "
-			    "range LOW-HIGH or \"any\" (ports are 1 to 65535)",
-			    kw->name, q);
+	if (iport != 0 && conf_ports_word(l, kw->name, l->argv[iport],
+	    &r.ports, err, errlen) != 0)
 		return -1;
-	}
-	if (iact != 0 && set_action(ps, kw, l, l->argv[iact],
+	if (iact != 0 && set_action(p->arg, kw, l, l->argv[iact],
 	    l->argv[iact + 1], &r, err, errlen) != 0)
 		return -1;
-	if (ps->cfg->nroutes >= MIGRATE_MAX_ROUTES) {
+	if (cfg->nroutes >= MIGRATE_MAX_ROUTES) {
 		conf_error(err, errlen, l, "%s: more than %d rules (route and "
 		    "direct together)", kw->name, MIGRATE_MAX_ROUTES);
 		return -1;
 	}
-	if (add_route(ps->cfg, &r) != 0) {
+	if (add_route(cfg, &r) != 0) {
 		conf_error(err, errlen, l, "%s: %s", kw->name,
-		    errstr(errno, ebuf, sizeof(ebuf)));
-		return -1;
-	}
-	return 0;
-}
-
-static int
-parse_line(void *arg, struct conf_line *l, char *err, size_t errlen)
-{
-	struct parse		*ps = arg;
-	const struct keyword	*kw = NULL;
-	char			 q[QBUF];
-	size_t			 i;
-
-	for (i = 0; i < KW_COUNT; i++) {
-		if (strcmp(l->argv[0], keywords[i].name) == 0) {
-			kw = &keywords[i];
-			break;
-		}
-	}
-	if (kw == NULL) {
-		conf_error(err, errlen, l, "unknown keyword %s",
-		    quote(l->argv[0], q, sizeof(q)));
-		return -1;
-	}
-	if (ps->line[i] != 0 && !kw->repeat) {
-		conf_error(err, errlen, l, "%s given twice (first on line %u)",
-		    kw->name, ps->line[i]);
-		return -1;
-	}
-	if ((kw->nargs >= 0 && l->argc != kw->nargs + 1) || l->argc < 2) {
-		conf_error(err, errlen, l, "usage: %s %s", kw->name,
-		    kw->usage);
-		return -1;
-	}
-	if (kw->set(ps, kw, l, err, errlen) != 0)
-		return -1;
-	if (ps->line[i] == 0)
-		ps->line[i] = l->lineno;
-	return 0;
-}
-
-/* The later line of two keywords, at least one of which was given. */
-static unsigned
-later(const struct parse *ps, enum kw a, enum kw b)
-{
-	return ps->line[a] > ps->line[b] ? ps->line[a] : ps->line[b];
-}
-
-/* What involves several keywords; -1 with a message naming a line. */
-static int
-check_relations(const struct parse *ps, const char *file, char *err,
-    size_t errlen)
-{
-	const struct migrate_config	*cfg = ps->cfg;
-	struct conf_line		 l;
-	char				 a[32], b[32];
-
-	memset(&l, 0, sizeof(l));
-	l.file = file;
-	if (cfg->dead_ms <= cfg->keepalive_ms) {
-		l.lineno = later(ps, KW_DEAD, KW_KEEPALIVE);
-		conf_error(err, errlen, &l, "dead-path (%s) must be longer "
-		    "than keepalive (%s)", fmt_duration(cfg->dead_ms, a,
-		    sizeof(a)), fmt_duration(cfg->keepalive_ms, b, sizeof(b)));
+		    conf_strerror(errno, ebuf, sizeof(ebuf)));
 		return -1;
 	}
 	return 0;
@@ -717,105 +444,22 @@ migrate_config_parse(struct migrate_config *cfg, const char *text,
 	/* Some 3 kB: off the stack of whatever thread calls us. */
 	if ((ps = calloc(1, sizeof(*ps))) == NULL) {
 		snprintf(err, errlen, "%s: %s", file,
-		    errstr(errno, ebuf, sizeof(ebuf)));
+		    conf_strerror(errno, ebuf, sizeof(ebuf)));
 		return -1;
 	}
-	ps->cfg = cfg;
-	rc = conf_lines(text, len, file, parse_line, ps, err, errlen);
+	ps->cp.keywords = keywords;
+	ps->cp.nkeywords = KW_COUNT;
+	ps->cp.cfg = cfg;
+	ps->cp.arg = ps;
+	rc = conf_parse(&ps->cp, text, len, file, err, errlen);
 	if (rc == 0)
-		rc = check_relations(ps, file, err, errlen);
+		rc = conf_check_longer(&ps->cp, file, KW_DEAD, KW_KEEPALIVE,
+		    err, errlen);
 	free(ps);
 	return rc;
 }
 
 /* ---- loading ---- */
-
-/*
- * Read path whole into a new buffer, at most FILE_MAX bytes.  Returns 0,
- * 1 if it does not exist and missing_ok, or -1 with "PATH: message".
- */
-static int
-read_file(const char *path, int missing_ok, char **out, size_t *outlen,
-    char *err, size_t errlen)
-{
-	struct stat	 st;
-	char		 ebuf[128];
-	char		*buf = NULL, *nbuf;
-	size_t		 len = 0, cap;
-	ssize_t		 n;
-	int		 fd, saved;
-
-	/* O_NONBLOCK: a FIFO must not hang the program that loads us. */
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd == -1) {
-		if (missing_ok && (errno == ENOENT || errno == ENOTDIR))
-			return 1;
-		snprintf(err, errlen, "%s: %s", path,
-		    errstr(errno, ebuf, sizeof(ebuf)));
-		return -1;
-	}
-	if (fstat(fd, &st) == -1) {
-		saved = errno;
-		goto fail;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		saved = EISDIR;
-		goto fail;
-	}
-	/* /dev/null is a fine empty file; pipes and sockets are not. */
-	if (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode)) {
-		close(fd);
-		snprintf(err, errlen, "%s: not a regular file", path);
-		return -1;
-	}
-	if (S_ISREG(st.st_mode) && st.st_size > FILE_MAX) {
-		close(fd);
-		snprintf(err, errlen, "%s: larger than 1 MiB", path);
-		return -1;
-	}
-	cap = S_ISREG(st.st_mode) ? (size_t)st.st_size + 1 : 4096;
-	if ((buf = malloc(cap)) == NULL) {
-		saved = errno;
-		goto fail;
-	}
-	/* One byte more than allowed tells a file that is too large. */
-	while (len <= FILE_MAX) {
-		if (len == cap) {
-			cap = cap * 2 > FILE_MAX + 1 ? FILE_MAX + 1 : cap * 2;
-			if ((nbuf = realloc(buf, cap)) == NULL) {
-				saved = errno;
-				goto fail;
-			}
-			buf = nbuf;
-		}
-		n = read(fd, buf + len, cap - len);
-		if (n == 0)
-			break;
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			saved = errno;
-			goto fail;
-		}
-		len += (size_t)n;
-	}
-	close(fd);
-	if (len > FILE_MAX) {
-		free(buf);
-		snprintf(err, errlen, "%s: larger than 1 MiB", path);
-		return -1;
-	}
-	*out = buf;
-	*outlen = len;
-	return 0;
-
-fail:
-	close(fd);
-	free(buf);
-	snprintf(err, errlen, "%s: %s", path, errstr(saved, ebuf,
-	    sizeof(ebuf)));
-	return -1;
-}
 
 /* 0 loaded, 1 missing (and missing_ok), -1 error. */
 static int
@@ -826,7 +470,10 @@ load_file(struct migrate_config *cfg, const char *path, int missing_ok,
 	size_t	 len;
 	int	 rc;
 
-	if ((rc = read_file(path, missing_ok, &text, &len, err, errlen)) != 0)
+	/* O_NONBLOCK: a FIFO must not hang the program that loads us. */
+	rc = conf_read_file(path, CONF_FILE_MAX, CONF_FILE_NONBLOCK |
+	    (missing_ok ? CONF_FILE_MISSING_OK : 0), &text, &len, err, errlen);
+	if (rc != 0)
 		return rc;
 	if (strlen(path) >= sizeof(cfg->file)) {
 		free(text);
@@ -880,7 +527,7 @@ relay_env(struct migrate_config *cfg, const char *value, char *err,
 	migrate_config_free(cfg);
 	if (add_route(cfg, &r) != 0) {
 		snprintf(err, errlen, "MIGRATE_RELAY: %s",
-		    errstr(errno, ebuf, sizeof(ebuf)));
+		    conf_strerror(errno, ebuf, sizeof(ebuf)));
 		return -1;
 	}
 	return 0;
@@ -935,11 +582,7 @@ migrate_config_route(const struct migrate_config *cfg, int family,
 	if (addr == NULL)
 		return NULL;
 	/* ::ffff:a.b.c.d reaches a.b.c.d: the IPv4 rules decide. */
-	if (family == AF_INET6 &&
-	    memcmp(addr, v4mapped, sizeof(v4mapped)) == 0) {
-		family = AF_INET;
-		addr += sizeof(v4mapped);
-	}
+	conf_unmap_v4(&family, &addr);
 	if (family != AF_INET && family != AF_INET6)
 		return NULL;
 	/* "db.example.com." is "db.example.com"; too long matches no glob. */

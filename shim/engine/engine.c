@@ -15,13 +15,13 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <arpa/inet.h>
 
 #include <event2/event.h>
 
+#include "clock.h"
 #include "engine.h"
 #include "log.h"
 
@@ -37,19 +37,13 @@ usage(void)
 uint64_t
 engine_now(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return clock_mono_ms();
 }
 
 uint64_t
 engine_now_us(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+	return clock_mono_us();
 }
 
 void
@@ -473,6 +467,7 @@ main(int argc, char **argv)
 	e.lfd = e.nlfd = -1;
 	LIST_INIT(&e.clients);
 	LIST_INIT(&e.sessions);
+	LIST_INIT(&e.closing);
 
 	log_init("migrate-engine", LOG_SINK_STDERR, 2);
 	if (migrate_config_load(&e.conf, 1, err, sizeof(err)) != 0)
@@ -534,6 +529,7 @@ main(int argc, char **argv)
 		esession_free(LIST_FIRST(&e.sessions), "engine stopping");
 	while (!LIST_EMPTY(&e.clients))
 		engine_client_free(LIST_FIRST(&e.clients));
+	stream_release_all(&e.closing);
 	netwatch_close(&e);
 	if (e.lev != NULL)
 		event_free(e.lev);

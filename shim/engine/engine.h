@@ -19,12 +19,12 @@
 #include <sys/queue.h>
 #include <sys/socket.h>
 
-#include <event2/bufferevent.h>
 #include <event2/event.h>
 
 #include "ipc.h"
 #include "migrate_config.h"
 #include "session.h"
+#include "stream.h"
 
 struct engine;
 
@@ -48,7 +48,7 @@ struct esession {
 	struct msession		*m;
 
 	/* the program's side */
-	struct bufferevent	*app;
+	struct stream		*app;
 	uint64_t		 app_inode;
 	int			 app_eof;	/* program finished sending */
 	int			 app_gone;	/* program closed its end */
@@ -61,9 +61,9 @@ struct esession {
 	/* the relay side */
 	struct sockaddr_storage	 relay;
 	socklen_t		 relaylen;
-	struct bufferevent	*path;
+	struct stream		*path;
 	enum epath_state	 pstate;
-	struct bufferevent	*next;		/* make-before-break: new path */
+	struct stream		*next;		/* make-before-break: new path */
 	struct sockaddr_storage	 local;		/* local address of `path` */
 	struct sockaddr_storage	 bind_from;	/* forced source (migrate --from) */
 	int			 nodelay;
@@ -81,7 +81,8 @@ struct esession {
 
 	/* figures */
 	uint64_t		 created;
-	uint64_t		 move_started;	/* ms, 0 if no move in progress */
+	uint64_t		 move_started;	/* µs, 0 if no move in progress */
+	int			 moved;		/* resumed since move_started */
 	uint32_t		 moves;
 	uint64_t		 last_handoff_us;
 	uint64_t		 path_in, path_out;
@@ -97,6 +98,7 @@ struct engine {
 	struct event		*lev;
 	LIST_HEAD(, eclient)	 clients;
 	LIST_HEAD(, esession)	 sessions;
+	struct stream_list	 closing;	/* ended sessions' last bytes */
 	uint32_t		 nsessions;
 	uint32_t		 next_id;
 	int			 autospawned;	/* exit when idle */

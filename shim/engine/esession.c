@@ -28,17 +28,19 @@
 #define APP_OUT_LOW		(256 * 1024)
 #define PATH_OUT_HIGH		(256 * 1024)
 #define PATH_OUT_LOW		(64 * 1024)
-#define MAX_SINGLE_IO		(256 * 1024)
+#define PATH_IN_MAX		(256 * 1024)	/* read per wake-up */
+#define APP_IN_MAX		(1024 * 1024)
+#define RING_READ		(64 * 1024)	/* the ring grows with data */
 #define OUT_CHUNK		(64 * 1024)
 #define BACKOFF_FIRST_MS	50
 #define BACKOFF_MAX_MS		10000
 
-static void	es_app_read_cb(struct bufferevent *, void *);
-static void	es_app_write_cb(struct bufferevent *, void *);
-static void	es_app_event_cb(struct bufferevent *, short, void *);
-static void	es_path_read_cb(struct bufferevent *, void *);
-static void	es_path_write_cb(struct bufferevent *, void *);
-static void	es_path_event_cb(struct bufferevent *, short, void *);
+static void	es_app_read_cb(struct stream *, void *);
+static void	es_app_drained_cb(struct stream *, void *);
+static void	es_app_event_cb(struct stream *, int, int, void *);
+static void	es_path_read_cb(struct stream *, void *);
+static void	es_path_drained_cb(struct stream *, void *);
+static void	es_path_event_cb(struct stream *, int, int, void *);
 static void	es_timer_cb(evutil_socket_t, short, void *);
 static void	es_retry_cb(evutil_socket_t, short, void *);
 static int	es_act(struct esession *, const struct msession_action *);
@@ -126,7 +128,7 @@ es_flush(struct esession *s)
 
 	if (s->path == NULL || s->pstate != EPATH_UP)
 		return;
-	out = bufferevent_get_output(s->path);
+	out = stream_output(s->path);
 	while (msession_output_pending(s->m) &&
 	    evbuffer_get_length(out) < PATH_OUT_HIGH) {
 		if (evbuffer_reserve_space(out, OUT_CHUNK, &v, 1) < 1)
@@ -138,51 +140,62 @@ es_flush(struct esession *s)
 		if (n == 0)
 			break;
 	}
+	(void)stream_flush(s->path);	/* a failure comes back as a read */
 }
 
-/* Program bytes into the replay ring, while it has room. */
+/* Program bytes straight into the replay ring, while it has room. */
 static void
 es_pump_app(struct esession *s)
 {
-	struct evbuffer	*in;
 	uint8_t		*p;
-	size_t		 n;
-	int		 got;
+	size_t		 n, total = 0;
+	ssize_t		 got;
+	enum msession_state st = msession_state(s->m);
 
-	if (s->app == NULL)
-		return;
-	in = bufferevent_get_input(s->app);
-	while (evbuffer_get_length(in) > 0 &&
-	    (n = msession_write_reserve(s->m, evbuffer_get_length(in),
-	    &p)) > 0) {
-		if ((got = evbuffer_remove(in, p, n)) <= 0)
+	if (s->app == NULL || s->app_eof || s->closing)
+		goto eof;
+	if (st == MS_IDLE || st == MS_HELLO_SENT)
+		return;		/* read once the session is established */
+	while (total < APP_IN_MAX &&
+	    (n = msession_write_reserve(s->m, RING_READ, &p)) > 0) {
+		if ((got = stream_read(s->app, p, n)) <= 0) {
+			if (got == -1) {
+				/* every copy of the program's descriptor is
+				 * closed or shut for writing: FIN after the
+				 * last byte */
+				s->app_eof = 1;
+				if (!stream_eof(s->app))
+					s->app_gone = 1;
+			}
 			break;
+		}
 		msession_write_commit(s->m, (size_t)got);
+		total += (size_t)got;
 	}
-	if (evbuffer_get_length(in) > 0)
-		bufferevent_disable(s->app, EV_READ);
-	else if (s->app_eof) {
-		if (!msession_local_eof(s->m))
+eof:
+	if (s->app == NULL || s->closing)
+		return;
+	if (s->app_eof) {
+		if (!msession_local_eof(s->m) &&
+		    msession_state(s->m) != MS_CLOSED)
 			msession_write_eof(s->m);
-	} else if (msession_state(s->m) != MS_HELLO_SENT &&
-	    msession_state(s->m) != MS_IDLE)
-		bufferevent_enable(s->app, EV_READ);
+		return;
+	}
+	stream_read_enable(s->app, msession_write_space(s->m) > 0);
 }
 
 static int
 app_congested(const struct esession *s)
 {
-	return s->app != NULL && evbuffer_get_length(
-	    bufferevent_get_output(s->app)) >= APP_OUT_HIGH;
+	return s->app != NULL && stream_out_len(s->app) >= APP_OUT_HIGH;
 }
 
 static void
 es_app_shutdown(struct esession *s)
 {
-	if (s->app == NULL || s->app_shut != 1 ||
-	    evbuffer_get_length(bufferevent_get_output(s->app)) > 0)
+	if (s->app == NULL || s->app_shut != 1)
 		return;
-	(void)shutdown(bufferevent_getfd(s->app), SHUT_WR);
+	stream_shutdown_write(s->app);	/* after what is queued */
 	s->app_shut = 2;
 }
 
@@ -197,11 +210,15 @@ es_pump_path(struct esession *s)
 	uint64_t		 now = engine_now();
 
 	while (s->path != NULL && s->pstate == EPATH_UP) {
-		if (app_congested(s)) {
-			bufferevent_disable(s->path, EV_READ);
-			return 0;
+		/* Stop reading the path only while the program's side is
+		 * still full after a write: the drained callback, armed by
+		 * that write, starts it again. */
+		if (app_congested(s) && (stream_flush(s->app) == -1 ||
+		    app_congested(s))) {
+			stream_read_enable(s->path, 0);
+			goto out;
 		}
-		in = bufferevent_get_input(s->path);
+		in = stream_input(s->path);
 		if ((avail = evbuffer_get_length(in)) < MPROTO_HDR_LEN)
 			break;
 		p = evbuffer_pullup(in, MPROTO_HDR_LEN);
@@ -215,14 +232,15 @@ es_pump_path(struct esession *s)
 		if (used == 0)
 			break;
 		if (a.type == MSA_DELIVER) {
-			if (s->move_started != 0) {
+			if (s->move_started != 0 && s->moved) {
+				/* the first byte on the new path */
 				s->last_handoff_us = engine_now_us() -
 				    s->move_started;
 				s->move_started = 0;
 			}
 			if (s->app != NULL && !s->app_gone)
-				evbuffer_add(bufferevent_get_output(s->app),
-				    a.data, a.len);
+				evbuffer_add(stream_output(s->app), a.data,
+				    a.len);
 		}
 		evbuffer_drain(in, used);
 		s->path_in += used;
@@ -230,7 +248,11 @@ es_pump_path(struct esession *s)
 			return -1;
 	}
 	if (s->path != NULL && s->pstate == EPATH_UP)
-		bufferevent_enable(s->path, EV_READ);
+		stream_read_enable(s->path, 1);
+out:
+	/* what arrived goes to the program now, in one write */
+	if (s->app != NULL && !s->app_gone && stream_flush(s->app) == -1)
+		s->app_gone = 1;
 	return 0;
 }
 
@@ -238,6 +260,11 @@ static void
 es_after(struct esession *s)
 {
 	es_pump_app(s);
+	if (s->app_gone && !s->closing &&
+	    (stream_out_len(s->app) > 0 || msession_state(s->m) == MS_CLOSED)) {
+		es_app_event_cb(s->app, STREAM_ERROR, EPIPE, s);
+		return;
+	}
 	es_flush(s);
 	es_schedule(s);
 }
@@ -246,7 +273,7 @@ static void
 es_drop_path(struct esession *s)
 {
 	if (s->path != NULL) {
-		bufferevent_free(s->path);
+		stream_free(s->path);
 		s->path = NULL;
 	}
 	s->pstate = EPATH_NONE;
@@ -270,8 +297,10 @@ es_path_lost(struct esession *s, const char *why)
 	}
 	if (msession_state(s->m) != MS_DETACHED)
 		return;
-	if (s->move_started == 0)
+	if (s->move_started == 0) {
 		s->move_started = engine_now_us();
+		s->moved = 0;
+	}
 	log_info("session %u %08x: path lost (%s), reconnecting in %u ms",
 	    s->id, es_tok(s), why, s->backoff_ms);
 	if (s->backoff_ms == 0) {
@@ -303,6 +332,7 @@ es_act(struct esession *s, const struct msession_action *a)
 		es_reply(s, 0, IPC_STAGE_SESSION);
 		return 0;
 	case MSA_RESUMED:
+		s->moved = 1;		/* bytes from now on: the new path */
 		s->moves++;
 		s->e->moves_total++;
 		s->backoff_ms = 0;
@@ -337,117 +367,59 @@ es_act(struct esession *s, const struct msession_action *a)
 /* ------------------------------------------------------------------ */
 /* the end: what is queued still goes out, then the session is freed */
 
-static size_t
-out_len(struct bufferevent *bev)
-{
-	return bev == NULL ? 0 : evbuffer_get_length(bufferevent_get_output(bev));
-}
-
-static void
-es_close_check(struct esession *s)
-{
-	if (out_len(s->app) > 0 && !s->app_gone)
-		return;
-	if (s->pstate == EPATH_UP && out_len(s->path) > 0)
-		return;
-	if (s->app != NULL && !s->app_gone)
-		(void)shutdown(bufferevent_getfd(s->app), SHUT_WR);
-	esession_free(s, s->close_why);
-}
-
-static void
-es_close_write_cb(struct bufferevent *bev, void *arg)
-{
-	(void)bev;
-	es_close_check(arg);
-}
-
-static void
-es_close_event_cb(struct bufferevent *bev, short what, void *arg)
-{
-	struct esession *s = arg;
-
-	(void)what;
-	/* the side that failed gets nothing more */
-	if (bev == s->app)
-		s->app_gone = 1;
-	else if (bev == s->path) {
-		bufferevent_free(s->path);
-		s->path = NULL;
-		s->pstate = EPATH_NONE;
-	}
-	es_close_check(s);
-}
-
-static void
-es_close_timer_cb(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd;
-	(void)what;
-	esession_free(arg, "closing: the last bytes could not be delivered");
-}
-
-/* End the session once the last frames and bytes are written out. */
+/*
+ * End the session once the last frames and bytes are written out: the
+ * final ack or error to the relay, the last bytes and then EOF to the
+ * program.  The streams drain on their own (stream_release); the session
+ * itself goes at once.
+ */
 static void
 es_close(struct esession *s, const char *why)
 {
-	struct timeval tv = { CLOSE_DRAIN_S, 0 };
+	struct engine *e = s->e;
 
 	s->closing = 1;
-	s->close_why = why;
-	es_flush(s);		/* the final ack or error frame */
-	if (s->next != NULL) {
-		bufferevent_free(s->next);
-		s->next = NULL;
+	es_flush(s);
+	if (s->path != NULL && s->pstate == EPATH_UP) {
+		stream_release(s->path, &e->closing, 1, 0, CLOSE_DRAIN_S);
+		s->path = NULL;
+		s->pstate = EPATH_NONE;
 	}
-	evtimer_del(s->retry);
-	event_free(s->timer);
-	s->timer = evtimer_new(s->e->base, es_close_timer_cb, s);
-	if (s->timer != NULL)
-		evtimer_add(s->timer, &tv);
 	if (s->app != NULL) {
-		bufferevent_disable(s->app, EV_READ);
-		bufferevent_setwatermark(s->app, EV_WRITE, 0, 0);
-		bufferevent_setcb(s->app, NULL, es_close_write_cb,
-		    es_close_event_cb, s);
-	}
-	if (s->path != NULL) {
-		if (s->pstate == EPATH_UP) {
-			bufferevent_disable(s->path, EV_READ);
-			bufferevent_setwatermark(s->path, EV_WRITE, 0, 0);
-			bufferevent_setcb(s->path, NULL, es_close_write_cb,
-			    es_close_event_cb, s);
+		if (!s->app_gone) {
+			stream_shutdown_write(s->app);
+			stream_release(s->app, &e->closing, 1, 0,
+			    CLOSE_DRAIN_S);
 		} else
-			es_drop_path(s);
+			stream_free(s->app);
+		s->app = NULL;
 	}
-	es_close_check(s);
+	esession_free(s, why);
 }
 
 /* ------------------------------------------------------------------ */
 /* the path */
 
 static void
-es_path_connected(struct esession *s, struct bufferevent *bev)
+es_path_connected(struct esession *s, struct stream *st)
 {
 	socklen_t	len = sizeof(s->local);
 	int		one = 1;
 
-	if (s->next == bev) {
+	if (s->next == st) {
 		/* make-before-break: the new path takes over now */
+		struct msession_action a;
+
 		s->next = NULL;
 		es_drop_path(s);
-		{
-			struct msession_action a;
-			msession_path_lost(s->m, engine_now(), &a);
-		}
+		msession_path_lost(s->m, engine_now(), &a);
 	}
-	s->path = bev;
+	s->path = st;
 	s->pstate = EPATH_UP;
-	(void)getsockname(bufferevent_getfd(bev), (struct sockaddr *)&s->local,
-	    &len);
-	(void)setsockopt(bufferevent_getfd(bev), IPPROTO_TCP, TCP_NODELAY,
-	    &one, sizeof(one));
-	bufferevent_enable(bev, EV_READ | EV_WRITE);
+	(void)getsockname(stream_fd(st), (struct sockaddr *)&s->local, &len);
+	(void)setsockopt(stream_fd(st), IPPROTO_TCP, TCP_NODELAY, &one,
+	    sizeof(one));
+	stream_read_enable(st, 1);
 	if (msession_state(s->m) == MS_IDLE) {
 		const struct ipc_addr *d = &s->dest;
 		struct mdest md;
@@ -469,20 +441,19 @@ es_path_connected(struct esession *s, struct bufferevent *bev)
 }
 
 static void
-es_path_event_cb(struct bufferevent *bev, short what, void *arg)
+es_path_event_cb(struct stream *st, int what, int err, void *arg)
 {
-	struct esession	*s = arg;
-	int		 e = EVUTIL_SOCKET_ERROR();
+	struct esession *s = arg;
 
-	if (what & BEV_EVENT_CONNECTED) {
-		es_path_connected(s, bev);
+	if (what & STREAM_CONNECTED) {
+		es_path_connected(s, st);
 		return;
 	}
-	if (bev == s->next) {
+	if (st == s->next) {
 		/* the new path failed; the old one goes on */
 		log_info("session %u %08x: new path failed: %s", s->id,
-		    es_tok(s), strerror(e));
-		bufferevent_free(s->next);
+		    es_tok(s), strerror(err));
+		stream_free(s->next);
 		s->next = NULL;
 		return;
 	}
@@ -490,34 +461,40 @@ es_path_event_cb(struct bufferevent *bev, short what, void *arg)
 	    msession_state(s->m) == MS_IDLE) {
 		/* the relay cannot be reached: connect() fails */
 		log_info("session %u: relay unreachable: %s", s->id,
-		    strerror(e));
-		es_reply(s, e ? e : ECONNREFUSED, IPC_STAGE_RELAY);
+		    strerror(err));
+		es_reply(s, err ? err : ECONNREFUSED, IPC_STAGE_RELAY);
 		esession_free(s, "relay unreachable");
 		return;
 	}
-	if ((what & BEV_EVENT_EOF) && es_pump_path(s) == -1)
-		return;
-	es_path_lost(s, (what & BEV_EVENT_EOF) ? "end of file" :
-	    e ? strerror(e) : "error");
+	es_path_lost(s, err ? strerror(err) : "error");
 	if (s->waiter == NULL)
 		es_schedule(s);
 }
 
 static void
-es_path_read_cb(struct bufferevent *bev, void *arg)
+es_path_read_cb(struct stream *st, void *arg)
 {
-	struct esession *s = arg;
+	struct esession	*s = arg;
+	ssize_t		 got;
 
-	(void)bev;
+	got = stream_fill(st, PATH_IN_MAX);
+	/* frames that arrived before the end still count */
 	if (es_pump_path(s) == -1)
 		return;
+	if (got == -1 && s->path == st) {
+		es_path_lost(s, stream_eof(st) ? "end of file" :
+		    strerror(stream_error(st)));
+		if (s->waiter == NULL)
+			es_schedule(s);
+		return;
+	}
 	es_after(s);
 }
 
 static void
-es_path_write_cb(struct bufferevent *bev, void *arg)
+es_path_drained_cb(struct stream *st, void *arg)
 {
-	(void)bev;
+	(void)st;
 	es_after(arg);
 }
 
@@ -525,69 +502,43 @@ es_path_write_cb(struct bufferevent *bev, void *arg)
 static void
 es_start_path(struct esession *s, int make_before_break)
 {
-	struct bufferevent	*bev;
-	evutil_socket_t		 fd;
-	int			 e;
+	struct stream	*st;
+	socklen_t	 fromlen = 0;
+	int		 e;
 
 	if (make_before_break && s->next != NULL)
 		return;
 	if (!make_before_break && s->pstate != EPATH_NONE)
 		return;
-	fd = socket(s->relay.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
-	    SOCK_CLOEXEC, 0);
-	if (fd == -1) {
+	if (s->bind_from.ss_family != AF_UNSPEC)
+		fromlen = s->bind_from.ss_family == AF_INET6 ?
+		    sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+	st = stream_connect(s->e->base, (struct sockaddr *)&s->relay,
+	    s->relaylen, fromlen ? (struct sockaddr *)&s->bind_from : NULL,
+	    fromlen);
+	if (st == NULL) {
 		e = errno;
-		goto fail;
-	}
-	if (s->bind_from.ss_family != AF_UNSPEC &&
-	    bind(fd, (struct sockaddr *)&s->bind_from,
-	    s->bind_from.ss_family == AF_INET6 ?
-	    sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in)) == -1) {
-		e = errno;
-		close(fd);
-		goto fail;
-	}
-	bev = bufferevent_socket_new(s->e->base, fd, BEV_OPT_CLOSE_ON_FREE);
-	if (bev == NULL) {
-		close(fd);
-		e = ENOMEM;
-		goto fail;
-	}
-	bufferevent_setcb(bev, es_path_read_cb, es_path_write_cb,
-	    es_path_event_cb, s);
-	bufferevent_setwatermark(bev, EV_WRITE, PATH_OUT_LOW, 0);
-	bufferevent_set_max_single_read(bev, MAX_SINGLE_IO);
-	bufferevent_set_max_single_write(bev, MAX_SINGLE_IO);
-	if (make_before_break)
-		s->next = bev;
-	else {
-		s->path = bev;
-		s->pstate = EPATH_CONNECTING;
-	}
-	if (bufferevent_socket_connect(bev, (struct sockaddr *)&s->relay,
-	    (int)s->relaylen) == -1) {
-		e = EVUTIL_SOCKET_ERROR();
-		bufferevent_free(bev);
-		if (make_before_break) {
-			s->next = NULL;
+		if (make_before_break)
+			return;
+		if (msession_state(s->m) == MS_IDLE) {
+			es_reply(s, e, IPC_STAGE_RELAY);
+			esession_free(s, "relay unreachable");
 			return;
 		}
-		s->path = NULL;
-		s->pstate = EPATH_NONE;
-		goto fail;
+		log_info("session %u %08x: reconnect: %s", s->id, es_tok(s),
+		    strerror(e));
+		es_path_lost(s, strerror(e));
+		return;
 	}
-	return;
-fail:
+	stream_setcb(st, es_path_read_cb, es_path_drained_cb,
+	    es_path_event_cb, s);
+	stream_set_low(st, PATH_OUT_LOW);
 	if (make_before_break)
-		return;
-	if (msession_state(s->m) == MS_IDLE) {
-		es_reply(s, e, IPC_STAGE_RELAY);
-		esession_free(s, "relay unreachable");
-		return;
+		s->next = st;
+	else {
+		s->path = st;
+		s->pstate = EPATH_CONNECTING;
 	}
-	log_info("session %u %08x: reconnect: %s", s->id, es_tok(s),
-	    strerror(e));
-	es_path_lost(s, strerror(e));
 }
 
 static void
@@ -626,49 +577,38 @@ es_timer_cb(evutil_socket_t fd, short what, void *arg)
 /* the program's side */
 
 static void
-es_app_read_cb(struct bufferevent *bev, void *arg)
+es_app_read_cb(struct stream *st, void *arg)
 {
-	(void)bev;
+	(void)st;
 	es_after(arg);
 }
 
 static void
-es_app_write_cb(struct bufferevent *bev, void *arg)
+es_app_drained_cb(struct stream *st, void *arg)
 {
 	struct esession *s = arg;
 
-	(void)bev;
-	es_app_shutdown(s);
+	(void)st;
 	if (es_pump_path(s) == -1)
 		return;
 	es_after(s);
 }
 
 static void
-es_app_event_cb(struct bufferevent *bev, short what, void *arg)
+es_app_event_cb(struct stream *st, int what, int err, void *arg)
 {
 	struct esession *s = arg;
 
-	(void)bev;
-	if ((what & BEV_EVENT_EOF) && (what & BEV_EVENT_READING)) {
-		/* every copy of the program's descriptor is closed or
-		 * shut down for writing: FIN after the last byte */
-		s->app_eof = 1;
-		es_after(s);
-		return;
-	}
+	(void)st;
+	(void)what;
+	(void)err;
 	/* writing failed: the program has closed its end entirely */
 	s->app_gone = 1;
 	s->app_eof = 1;
-	if (evbuffer_get_length(bufferevent_get_output(s->app)) > 0 ||
-	    (what & BEV_EVENT_ERROR)) {
-		/* bytes for a program that is gone: reset, as TCP would */
-		msession_abort(s->m, MERR_ABORTED, "the program closed the "
-		    "connection with data unread");
-		es_close(s, "program gone");
-		return;
-	}
-	es_after(s);
+	/* bytes for a program that is gone: reset, as TCP would */
+	msession_abort(s->m, MERR_ABORTED, "the program closed the "
+	    "connection with data unread");
+	es_close(s, "program gone");
 }
 
 /* ------------------------------------------------------------------ */
@@ -731,7 +671,7 @@ esession_connect(struct engine *e, struct eclient *c,
 	    (uint32_t)e->conf.connect_ms;
 	s->connect_deadline = now + cfg.handshake_ms;
 	s->m = msession_new(MSESSION_CLIENT, &cfg, now);
-	s->app = bufferevent_socket_new(e->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	s->app = stream_new(e->base, fd);
 	s->timer = evtimer_new(e->base, es_timer_cb, s);
 	s->retry = evtimer_new(e->base, es_retry_cb, s);
 	if (s->m == NULL || s->app == NULL || s->timer == NULL ||
@@ -745,12 +685,9 @@ esession_connect(struct engine *e, struct eclient *c,
 	snprintf(label, sizeof(label), "%u %s[%d] via %s", s->id, s->comm,
 	    (int)s->pid, d);
 	msession_set_label(s->m, label);
-	bufferevent_setcb(s->app, es_app_read_cb, es_app_write_cb,
+	stream_setcb(s->app, es_app_read_cb, es_app_drained_cb,
 	    es_app_event_cb, s);
-	bufferevent_setwatermark(s->app, EV_WRITE, APP_OUT_LOW, 0);
-	bufferevent_set_max_single_read(s->app, MAX_SINGLE_IO);
-	bufferevent_set_max_single_write(s->app, MAX_SINGLE_IO);
-	bufferevent_enable(s->app, EV_WRITE);	/* reading once established */
+	stream_set_low(s->app, APP_OUT_LOW);	/* reading once established */
 	s->waiter = c;
 	c->waiting = 1;
 	LIST_INSERT_HEAD(&e->sessions, s, entry);
@@ -776,11 +713,11 @@ esession_free(struct esession *s, const char *why)
 	if (s->waiter != NULL)
 		es_reply(s, ECONNRESET, IPC_STAGE_SESSION);
 	if (s->path != NULL)
-		bufferevent_free(s->path);
+		stream_free(s->path);
 	if (s->next != NULL)
-		bufferevent_free(s->next);
+		stream_free(s->next);
 	if (s->app != NULL)
-		bufferevent_free(s->app);
+		stream_free(s->app);
 	if (s->timer != NULL)
 		event_free(s->timer);
 	if (s->retry != NULL)
@@ -829,6 +766,7 @@ esession_migrate(struct esession *s, const struct sockaddr *from,
 		memset(&s->bind_from, 0, sizeof(s->bind_from));
 	log_info("session %u %08x: moving (%s)", s->id, es_tok(s), why);
 	s->move_started = engine_now_us();
+	s->moved = 0;
 	s->last_handoff_us = 0;
 	if (st == MS_ATTACHED) {
 		es_start_path(s, 1);	/* the old path works until then */
@@ -939,7 +877,7 @@ esession_setopt(struct esession *s, int level, int name, int value)
 	    name == TCP_KEEPIDLE || name == TCP_KEEPINTVL ||
 	    name == TCP_KEEPCNT || name == TCP_USER_TIMEOUT)) ||
 	    (level == SOL_SOCKET && name == SO_KEEPALIVE)) {
-		if (setsockopt(bufferevent_getfd(s->path), level, name, &value,
+		if (setsockopt(stream_fd(s->path), level, name, &value,
 		    sizeof(value)) == -1)
 			return errno;
 	}

@@ -17,14 +17,15 @@
 
 #include <arpa/inet.h>
 #include <check.h>
-#include <dirent.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "conftest.h"
 #include "migrate_config.h"
 #include "suites.h"
 
@@ -33,39 +34,12 @@
 #define BASE		"relay office 192.0.2.10:7000\n" \
 			"route 192.0.2.0/24 via office\n"
 
+CT_CONF(parser, migrate_config, FILE_NAME);
+
 static int
 parse(struct migrate_config *cfg, const char *text, char *err)
 {
-	migrate_config_init(cfg);
-	err[0] = '\0';
-	return migrate_config_parse(cfg, text, strlen(text), FILE_NAME, err,
-	    CONF_ERR_LEN);
-}
-
-static void
-hostport_is(const struct conf_hostport *hp, int family, const char *addr,
-    uint16_t port)
-{
-	uint8_t	want[16];
-
-	memset(want, 0, sizeof(want));
-	ck_assert_int_eq(inet_pton(family, addr, want), 1);
-	ck_assert_int_eq(hp->family, family);
-	ck_assert_uint_eq(hp->port, port);
-	ck_assert(memcmp(hp->addr, want, sizeof(want)) == 0);
-}
-
-static void
-prefix_is(const struct conf_prefix *p, int family, const char *addr,
-    unsigned bits)
-{
-	uint8_t	want[16];
-
-	memset(want, 0, sizeof(want));
-	ck_assert_int_eq(inet_pton(family, addr, want), 1);
-	ck_assert_int_eq(p->family, family);
-	ck_assert_uint_eq(p->bits, bits);
-	ck_assert(memcmp(p->addr, want, sizeof(want)) == 0);
+	return ct_parse(&parser, cfg, text, err);
 }
 
 static void
@@ -126,31 +100,31 @@ check_full(const struct migrate_config *cfg)
 	ck_assert_int_eq(r[0].action, MROUTE_DIRECT);
 	ck_assert_int_eq(r[0].any, 0);
 	ck_assert_str_eq(r[0].name, "");
-	prefix_is(&r[0].prefix, AF_INET, "192.0.2.0", 24);
+	ct_prefix_is(&r[0].prefix, AF_INET, "192.0.2.0", 24);
 	ports_are(&r[0], 1, 65535);
 
 	ck_assert_uint_eq(r[1].line, 7);
 	ck_assert_int_eq(r[1].action, MROUTE_RELAY);
-	prefix_is(&r[1].prefix, AF_INET, "198.51.100.0", 24);
+	ct_prefix_is(&r[1].prefix, AF_INET, "198.51.100.0", 24);
 	ports_are(&r[1], 22, 22);
-	hostport_is(&r[1].relay, AF_INET, "192.0.2.10", 7000);
+	ct_hostport_is(&r[1].relay, AF_INET, "192.0.2.10", 7000);
 
 	ck_assert_uint_eq(r[2].line, 8);
 	ck_assert_int_eq(r[2].action, MROUTE_RELAY);
-	prefix_is(&r[2].prefix, AF_INET6, "2001:db8:1::", 48);
+	ct_prefix_is(&r[2].prefix, AF_INET6, "2001:db8:1::", 48);
 	ports_are(&r[2], 8000, 8099);
-	hostport_is(&r[2].relay, AF_INET6, "2001:db8::10", 7001);
+	ct_hostport_is(&r[2].relay, AF_INET6, "2001:db8::10", 7001);
 
 	ck_assert_uint_eq(r[3].line, 9);
 	ck_assert_int_eq(r[3].action, MROUTE_RELAY);
 	ck_assert_str_eq(r[3].name, "*.db.example.com");
 	ck_assert_int_eq(r[3].any, 0);
 	ports_are(&r[3], 5432, 5432);
-	hostport_is(&r[3].relay, AF_INET, "203.0.113.5", 7002);
+	ct_hostport_is(&r[3].relay, AF_INET, "203.0.113.5", 7002);
 
 	ck_assert_uint_eq(r[4].line, 10);
 	ck_assert_int_eq(r[4].action, MROUTE_DEST_HOST);
-	prefix_is(&r[4].prefix, AF_INET, "203.0.113.0", 24);
+	ct_prefix_is(&r[4].prefix, AF_INET, "203.0.113.0", 24);
 	ck_assert_uint_eq(r[4].relay_port, 7003);
 
 	ck_assert_uint_eq(r[5].line, 11);
@@ -162,13 +136,13 @@ check_full(const struct migrate_config *cfg)
 	ck_assert_int_eq(r[6].action, MROUTE_RELAY);
 	ck_assert_int_eq(r[6].any, 1);
 	ports_are(&r[6], 443, 443);
-	hostport_is(&r[6].relay, AF_INET6, "2001:db8::11", 7004);
+	ct_hostport_is(&r[6].relay, AF_INET6, "2001:db8::11", 7004);
 
 	ck_assert_uint_eq(r[7].line, 13);
 	ck_assert_int_eq(r[7].action, MROUTE_RELAY);
 	ck_assert_int_eq(r[7].any, 1);
 	ports_are(&r[7], 1, 65535);
-	hostport_is(&r[7].relay, AF_INET, "192.0.2.10", 7000);
+	ct_hostport_is(&r[7].relay, AF_INET, "192.0.2.10", 7000);
 
 	ck_assert_int_eq(cfg->fallback_direct, 1);
 	ck_assert_uint_eq(cfg->keepalive_ms, 15000);
@@ -182,21 +156,13 @@ START_TEST(test_full)
 {
 	struct migrate_config	cfg, crlf;
 	char			err[CONF_ERR_LEN], *text;
-	size_t			i, o = 0;
 
 	ck_assert_msg(parse(&cfg, full, err) == 0, "%s", err);
 	check_full(&cfg);
 	ck_assert_str_eq(cfg.file, "");	/* parse() reads no file */
 
 	/* The same file with CRLF line ends is the same configuration. */
-	text = malloc(2 * sizeof(full));
-	ck_assert_ptr_nonnull(text);
-	for (i = 0; full[i] != '\0'; i++) {
-		if (full[i] == '\n')
-			text[o++] = '\r';
-		text[o++] = full[i];
-	}
-	text[o] = '\0';
+	text = ct_crlf(full);
 	ck_assert_msg(parse(&crlf, text, err) == 0, "%s", err);
 	same_config(&cfg, &crlf);
 	free(text);
@@ -281,25 +247,25 @@ START_TEST(test_forms)
 	ck_assert_int_eq(r->any, 1);
 	ports_are(r, 1, 65535);
 	r = &cfg.routes[2];
-	prefix_is(&r->prefix, AF_INET, "10.1.2.3", 32);
+	ct_prefix_is(&r->prefix, AF_INET, "10.1.2.3", 32);
 	r = &cfg.routes[3];
-	prefix_is(&r->prefix, AF_INET6, "::1", 128);
+	ct_prefix_is(&r->prefix, AF_INET6, "::1", 128);
 	ports_are(r, 22, 22);
 	ck_assert_int_eq(r->action, MROUTE_DIRECT);
 	r = &cfg.routes[4];
-	prefix_is(&r->prefix, AF_INET, "0.0.0.0", 0);
+	ct_prefix_is(&r->prefix, AF_INET, "0.0.0.0", 0);
 	ck_assert_int_eq(r->action, MROUTE_DEST_HOST);
 	ck_assert_uint_eq(r->relay_port, 65535);
 	r = &cfg.routes[5];
-	prefix_is(&r->prefix, AF_INET6, "::", 0);
+	ct_prefix_is(&r->prefix, AF_INET6, "::", 0);
 	ports_are(r, 1, 1);
 	ck_assert_uint_eq(r->relay_port, 1);
 	r = &cfg.routes[6];
 	ck_assert_str_eq(r->name, "DB.Example.COM");	/* as written */
 	ports_are(r, 5432, 5433);
-	hostport_is(&r->relay, AF_INET6, "::ffff:192.0.2.1", 7000);
+	ct_hostport_is(&r->relay, AF_INET6, "::ffff:192.0.2.1", 7000);
 	r = &cfg.routes[7];
-	hostport_is(&r->relay, AF_INET6, "2001:db8::1", 65535);
+	ct_hostport_is(&r->relay, AF_INET6, "2001:db8::1", 65535);
 	r = &cfg.routes[8];
 	ck_assert_str_eq(r->name, "*");
 	ck_assert_int_eq(r->action, MROUTE_DIRECT);
@@ -313,8 +279,8 @@ START_TEST(test_forms)
 	    "route any port 1 via %s\nroute any via R.2-x_y\n", name, name);
 	ck_assert_msg(parse(&cfg, text, err) == 0, "%s", err);
 	ck_assert_int_eq(cfg.nroutes, 2);
-	hostport_is(&cfg.routes[0].relay, AF_INET, "192.0.2.1", 1);
-	hostport_is(&cfg.routes[1].relay, AF_INET, "192.0.2.2", 2);
+	ct_hostport_is(&cfg.routes[0].relay, AF_INET, "192.0.2.1", 1);
+	ct_hostport_is(&cfg.routes[1].relay, AF_INET, "192.0.2.2", 2);
 	migrate_config_free(&cfg);
 
 	/* a name glob of 255 bytes */
@@ -329,7 +295,7 @@ START_TEST(test_forms)
 	/* relay names are case sensitive: two relays */
 	ck_assert_msg(parse(&cfg, "relay a 192.0.2.1:1\nrelay A 192.0.2.2:2\n"
 	    "route any via A\n", err) == 0, "%s", err);
-	hostport_is(&cfg.routes[0].relay, AF_INET, "192.0.2.2", 2);
+	ct_hostport_is(&cfg.routes[0].relay, AF_INET, "192.0.2.2", 2);
 	migrate_config_free(&cfg);
 }
 END_TEST
@@ -337,11 +303,7 @@ END_TEST
 /* Values at the edges of what each keyword takes. */
 START_TEST(test_edges)
 {
-	static const struct {
-		const char	*line;
-		size_t		 off;
-		uint64_t	 want;
-	} t[] = {
+	static const struct ct_value t[] = {
 #define F(f)	offsetof(struct migrate_config, f)
 		{ "give-up 1ms", F(giveup_ms), 1 },
 		{ "give-up 7d", F(giveup_ms), 604800000 },
@@ -355,40 +317,18 @@ START_TEST(test_edges)
 		{ "dead-path 7d", F(dead_ms), 604800000 },
 #undef F
 	};
-	struct migrate_config	cfg;
-	char			err[CONF_ERR_LEN], text[256];
-	size_t			i;
 
-	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-		snprintf(text, sizeof(text), BASE "%s\n", t[i].line);
-		ck_assert_msg(parse(&cfg, text, err) == 0, "%s: %s",
-		    t[i].line, err);
-		ck_assert_msg(*(uint64_t *)(void *)((char *)&cfg + t[i].off) ==
-		    t[i].want, "%s", t[i].line);
-		migrate_config_free(&cfg);
-	}
+	ct_values(&parser, BASE, t, sizeof(t) / sizeof(t[0]));
 }
 END_TEST
 
 START_TEST(test_scalars)
 {
-	static const struct {
-		const char	*name;
-		enum log_level	 level;
-	} t[] = {
-		{ "warn", LOG_LEVEL_WARN }, { "warning", LOG_LEVEL_WARN },
-		{ "info", LOG_LEVEL_INFO }, { "debug", LOG_LEVEL_DEBUG },
-	};
 	struct migrate_config	cfg;
-	char			err[CONF_ERR_LEN], text[128];
-	size_t			i;
+	char			err[CONF_ERR_LEN];
 
-	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-		snprintf(text, sizeof(text), BASE "log-level %s\n", t[i].name);
-		ck_assert_msg(parse(&cfg, text, err) == 0, "%s", err);
-		ck_assert_int_eq(cfg.log_level, t[i].level);
-		migrate_config_free(&cfg);
-	}
+	ct_log_levels(&parser, BASE, offsetof(struct migrate_config,
+	    log_level));
 	ck_assert_msg(parse(&cfg, "on-relay-unreachable fail\n", err) == 0,
 	    "%s", err);
 	ck_assert_int_eq(cfg.fallback_direct, 0);
@@ -626,14 +566,7 @@ static const struct {
 
 START_TEST(test_errors)
 {
-	struct migrate_config	cfg;
-	char			err[CONF_ERR_LEN];
-
-	ck_assert_msg(parse(&cfg, bad[_i].text, err) == -1,
-	    "accepted: %s", bad[_i].text);
-	ck_assert_msg(strcmp(err, bad[_i].err) == 0,
-	    "\n got: %s\nwant: %s", err, bad[_i].err);
-	migrate_config_free(&cfg);
+	ct_refused(&parser, bad[_i].text, bad[_i].err);
 }
 END_TEST
 
@@ -663,23 +596,9 @@ START_TEST(test_twice)
 		"give-up 5m", "connect-timeout 5s", "log-level warn",
 	};
 	struct migrate_config	cfg;
-	char			err[CONF_ERR_LEN], text[256], want[128];
-	size_t			i;
+	char			err[CONF_ERR_LEN];
 
-	for (i = 0; i < sizeof(once) / sizeof(once[0]); i++) {
-		snprintf(text, sizeof(text), BASE "%s\n#\n\n%s\n", once[i],
-		    once[i]);
-		snprintf(want, sizeof(want), FILE_NAME ":6: %.*s given twice "
-		    "(first on line 3)", (int)strcspn(once[i], " "), once[i]);
-		ck_assert_int_eq(parse(&cfg, text, err), -1);
-		ck_assert_str_eq(err, want);
-		migrate_config_free(&cfg);
-
-		/* once is fine */
-		snprintf(text, sizeof(text), BASE "%s\n", once[i]);
-		ck_assert_msg(parse(&cfg, text, err) == 0, "%s", err);
-		migrate_config_free(&cfg);
-	}
+	ct_once(&parser, BASE, once, sizeof(once) / sizeof(once[0]));
 
 	ck_assert_msg(parse(&cfg, BASE "relay lab 192.0.2.1:1\n"
 	    "relay lab2 192.0.2.1:1\nroute any port 1 via lab\n"
@@ -689,24 +608,6 @@ START_TEST(test_twice)
 	migrate_config_free(&cfg);
 }
 END_TEST
-
-/* A text of n lines made by line(i, buf). */
-static char *
-lines(int n, void (*line)(int, char *, size_t))
-{
-	char	*text, one[128];
-	size_t	 o = 0, cap = (size_t)n * sizeof(one) + 1;
-	int	 i;
-
-	text = malloc(cap);
-	ck_assert_ptr_nonnull(text);
-	text[0] = '\0';
-	for (i = 0; i < n; i++) {
-		line(i, one, sizeof(one));
-		o += (size_t)snprintf(text + o, cap - o, "%s\n", one);
-	}
-	return text;
-}
 
 static void
 relay_line(int i, char *buf, size_t len)
@@ -735,21 +636,21 @@ START_TEST(test_limits)
 	const struct mroute	*r;
 
 	/* 32 relays, then one more */
-	text = lines(32, relay_line);
+	text = ct_lines(32, relay_line);
 	ck_assert_msg(parse(&cfg, text, err) == 0, "%s", err);
 	migrate_config_free(&cfg);
 	free(text);
-	text = lines(33, relay_line);
+	text = ct_lines(33, relay_line);
 	ck_assert_int_eq(parse(&cfg, text, err), -1);
 	ck_assert_str_eq(err, FILE_NAME ":33: relay: more than 32 relays");
 	migrate_config_free(&cfg);
 	free(text);
 
 	/* 256 rules, then one more */
-	text = lines(1 + MIGRATE_MAX_ROUTES, route_line);
+	text = ct_lines(1 + MIGRATE_MAX_ROUTES, route_line);
 	ck_assert_msg(parse(&cfg, text, err) == 0, "%s", err);
 	ck_assert_int_eq(cfg.nroutes, MIGRATE_MAX_ROUTES);
-	prefix_is(&cfg.routes[255].prefix, AF_INET, "10.1.0.0", 24);
+	ct_prefix_is(&cfg.routes[255].prefix, AF_INET, "10.1.0.0", 24);
 	ports_are(&cfg.routes[255], 256, 256);
 	ck_assert_int_eq(cfg.routes[255].action, MROUTE_DIRECT);
 	r = migrate_config_route(&cfg, AF_INET, a, 256, NULL);
@@ -761,7 +662,7 @@ START_TEST(test_limits)
 	ck_assert_int_eq(r->action, MROUTE_RELAY);
 	migrate_config_free(&cfg);
 	free(text);
-	text = lines(2 + MIGRATE_MAX_ROUTES, route_line);
+	text = ct_lines(2 + MIGRATE_MAX_ROUTES, route_line);
 	ck_assert_int_eq(parse(&cfg, text, err), -1);
 	ck_assert_str_eq(err, FILE_NAME ":258: route: more than 256 rules "
 	    "(route and direct together)");
@@ -773,7 +674,7 @@ END_TEST
 START_TEST(test_parse_misc)
 {
 	struct migrate_config	cfg;
-	char			err[CONF_ERR_LEN], small[13];
+	char			err[CONF_ERR_LEN];
 
 	/* no file name */
 	migrate_config_init(&cfg);
@@ -789,12 +690,7 @@ START_TEST(test_parse_misc)
 	migrate_config_free(&cfg);
 
 	/* a message cut to the room there is */
-	migrate_config_init(&cfg);
-	memset(small, 'z', sizeof(small));
-	ck_assert_int_eq(migrate_config_parse(&cfg, BASE "lisen\n",
-	    strlen(BASE) + 6, FILE_NAME, small, sizeof(small)), -1);
-	ck_assert_str_eq(small, "migrate.conf");
-	migrate_config_free(&cfg);
+	ct_cut(&parser, BASE "lisen\n");
 
 	/* only len bytes count: the text need not end in a NUL */
 	migrate_config_init(&cfg);
@@ -881,11 +777,11 @@ START_TEST(test_route)
 	    (const uint8_t *)"\xc6\x33\x64\x01", 22, NULL);
 	ck_assert_ptr_nonnull(r);
 	ck_assert_int_eq(r->action, MROUTE_RELAY);
-	hostport_is(&r->relay, AF_INET, "192.0.2.10", 7000);
+	ct_hostport_is(&r->relay, AF_INET, "192.0.2.10", 7000);
 	r = migrate_config_route(&cfg, AF_INET,
 	    (const uint8_t *)"\xc6\x33\x64\x01", 8000, NULL);
 	ck_assert_ptr_nonnull(r);
-	hostport_is(&r->relay, AF_INET6, "2001:db8::10", 7000);
+	ct_hostport_is(&r->relay, AF_INET6, "2001:db8::10", 7000);
 
 	/* name globs: case-insensitive, a final dot ignored */
 	ck_assert_uint_eq(line_of(&cfg, "10.0.0.1", 5432, "db.example.com"), 6);
@@ -958,7 +854,7 @@ START_TEST(test_route)
 	ck_assert_ptr_null(migrate_config_route(&cfg, AF_INET6, a, 443, NULL));
 	r = migrate_config_route(&cfg, AF_INET, a, 443, NULL);
 	ck_assert_ptr_nonnull(r);
-	hostport_is(&r->relay, AF_INET, "192.0.2.11", 7000);
+	ct_hostport_is(&r->relay, AF_INET, "192.0.2.11", 7000);
 
 	/* not a family at all, no address, port 0 */
 	ck_assert_ptr_null(migrate_config_route(&cfg, AF_UNIX, a, 22, NULL));
@@ -1018,49 +914,10 @@ END_TEST
 
 /* ---- loading: a temporary directory per test case ---- */
 
-static char	tmpdir[512];
-
 static void
 tmp_setup(void)
 {
-	const char	*base = getenv("TMPDIR");
-
-	if (base == NULL || *base == '\0')
-		base = "/tmp";
-	snprintf(tmpdir, sizeof(tmpdir), "%s/test_migrate_conf.XXXXXX", base);
-	if (mkdtemp(tmpdir) == NULL) {
-		perror(tmpdir);
-		abort();
-	}
-}
-
-static void
-rm_tree(const char *path)
-{
-	DIR		*d;
-	struct dirent	*e;
-	char		 sub[1024];
-
-	if ((d = opendir(path)) == NULL) {
-		(void)unlink(path);
-		return;
-	}
-	while ((e = readdir(d)) != NULL) {
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		snprintf(sub, sizeof(sub), "%s/%s", path, e->d_name);
-		if (unlink(sub) != 0)
-			rm_tree(sub);
-	}
-	closedir(d);
-	if (rmdir(path) != 0)
-		perror(path);
-}
-
-static void
-tmp_teardown(void)
-{
-	rm_tree(tmpdir);
+	ct_tmp_setup("test_migrate_conf");
 }
 
 /* The variables load() reads, saved before each test, restored after. */
@@ -1100,40 +957,6 @@ env_teardown(void)
 		free(env_saved[i]);
 		env_saved[i] = NULL;
 	}
-}
-
-static void
-tmp_path(char *buf, size_t len, const char *name)
-{
-	snprintf(buf, len, "%s/%s", tmpdir, name);
-}
-
-static void
-write_file(const char *path, const char *text, size_t len)
-{
-	FILE	*f;
-
-	f = fopen(path, "w");
-	ck_assert_msg(f != NULL, "%s: %s", path, strerror(errno));
-	ck_assert_uint_eq(fwrite(text, 1, len, f), len);
-	ck_assert_int_eq(fclose(f), 0);
-}
-
-/* mkdir -p of tmpdir/rel */
-static void
-tmp_mkdirs(const char *rel)
-{
-	char	path[1024], *p;
-
-	tmp_path(path, sizeof(path), rel);
-	for (p = path + strlen(tmpdir) + 1; *p != '\0'; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		ck_assert(mkdir(path, 0700) == 0 || errno == EEXIST);
-		*p = '/';
-	}
-	ck_assert(mkdir(path, 0700) == 0 || errno == EEXIST);
 }
 
 static int
@@ -1178,8 +1001,8 @@ START_TEST(test_load_env_conf)
 	char			err[CONF_ERR_LEN + 600], path[600];
 	char			want[800];
 
-	tmp_path(path, sizeof(path), "good.conf");
-	write_file(path, full, strlen(full));
+	ct_tmp_path(path, sizeof(path), "good.conf");
+	ct_write_file(path, full, strlen(full));
 	ck_assert_int_eq(setenv("MIGRATE_CONF", path, 1), 0);
 	memset(&cfg, 0xa5, sizeof(cfg));	/* load() does the init */
 	ck_assert_msg(migrate_config_load(&cfg, 1, err, sizeof(err)) == 0,
@@ -1190,10 +1013,10 @@ START_TEST(test_load_env_conf)
 	migrate_config_free(&cfg);
 
 	/* it wins over a per-user file */
-	tmp_mkdirs("home/.config/migrate");
-	tmp_path(want, sizeof(want), "home/.config/migrate/migrate.conf");
-	write_file(want, "direct any\n", 11);
-	tmp_path(want, sizeof(want), "home");
+	ct_tmp_mkdirs("home/.config/migrate");
+	ct_tmp_path(want, sizeof(want), "home/.config/migrate/migrate.conf");
+	ct_write_file(want, "direct any\n", 11);
+	ct_tmp_path(want, sizeof(want), "home");
 	ck_assert_int_eq(setenv("HOME", want, 1), 0);
 	unsetenv("XDG_CONFIG_HOME");
 	ck_assert_msg(migrate_config_load(&cfg, 1, err, sizeof(err)) == 0,
@@ -1203,8 +1026,8 @@ START_TEST(test_load_env_conf)
 	migrate_config_free(&cfg);
 
 	/* a mistake: the message, and an empty configuration */
-	tmp_path(path, sizeof(path), "bad.conf");
-	write_file(path, "keepalive 20s\nroute any via ofice\n", 35);
+	ct_tmp_path(path, sizeof(path), "bad.conf");
+	ct_write_file(path, "keepalive 20s\nroute any via ofice\n", 35);
 	ck_assert_int_eq(setenv("MIGRATE_CONF", path, 1), 0);
 	ck_assert_int_eq(migrate_config_load(&cfg, 1, err, sizeof(err)), -1);
 	snprintf(want, sizeof(want), "%s:2: route: unknown relay \"ofice\" "
@@ -1214,7 +1037,7 @@ START_TEST(test_load_env_conf)
 	migrate_config_free(&cfg);
 
 	/* missing: an error, no falling back to another file */
-	tmp_path(path, sizeof(path), "no-such.conf");
+	ct_tmp_path(path, sizeof(path), "no-such.conf");
 	ck_assert_int_eq(setenv("MIGRATE_CONF", path, 1), 0);
 	ck_assert_int_eq(migrate_config_load(&cfg, 1, err, sizeof(err)), -1);
 	snprintf(want, sizeof(want), "%s: %s", path, strerror(ENOENT));
@@ -1222,8 +1045,8 @@ START_TEST(test_load_env_conf)
 	check_empty(&cfg);
 
 	/* a directory */
-	tmp_mkdirs("a.dir");
-	tmp_path(path, sizeof(path), "a.dir");
+	ct_tmp_mkdirs("a.dir");
+	ct_tmp_path(path, sizeof(path), "a.dir");
 	ck_assert_int_eq(setenv("MIGRATE_CONF", path, 1), 0);
 	ck_assert_int_eq(migrate_config_load(&cfg, 1, err, sizeof(err)), -1);
 	snprintf(want, sizeof(want), "%s: %s", path, strerror(EISDIR));
@@ -1231,7 +1054,7 @@ START_TEST(test_load_env_conf)
 	check_empty(&cfg);
 
 	/* a FIFO is refused, not waited on */
-	tmp_path(path, sizeof(path), "a.fifo");
+	ct_tmp_path(path, sizeof(path), "a.fifo");
 	ck_assert_int_eq(mkfifo(path, 0600), 0);
 	ck_assert_int_eq(setenv("MIGRATE_CONF", path, 1), 0);
 	ck_assert_int_eq(migrate_config_load(&cfg, 1, err, sizeof(err)), -1);
@@ -1249,37 +1072,15 @@ START_TEST(test_load_env_conf)
 
 	/* an empty MIGRATE_CONF is no MIGRATE_CONF */
 	ck_assert_int_eq(setenv("MIGRATE_CONF", "", 1), 0);
-	tmp_path(want, sizeof(want), "home");
+	ct_tmp_path(want, sizeof(want), "home");
 	ck_assert_int_eq(setenv("HOME", want, 1), 0);
 	ck_assert_msg(migrate_config_load(&cfg, 1, err, sizeof(err)) == 0,
 	    "%s", err);
-	tmp_path(want, sizeof(want), "home/.config/migrate/migrate.conf");
+	ct_tmp_path(want, sizeof(want), "home/.config/migrate/migrate.conf");
 	ck_assert_str_eq(cfg.file, want);
 	migrate_config_free(&cfg);
 }
 END_TEST
-
-/* A file of exactly size bytes: one rule, then comment lines. */
-static char *
-padded(size_t size)
-{
-	char	*text;
-	size_t	 o, n;
-
-	text = malloc(size + 1);
-	ck_assert_ptr_nonnull(text);
-	o = strlen("direct any\n");
-	memcpy(text, "direct any\n", o);
-	while (o < size) {
-		n = size - o < 1000 ? size - o : 1000;
-		memset(text + o, 'x', n);
-		text[o] = '#';
-		text[o + n - 1] = '\n';
-		o += n;
-	}
-	text[size] = '\0';
-	return text;
-}
 
 START_TEST(test_load_size)
 {
@@ -1289,9 +1090,9 @@ START_TEST(test_load_size)
 	char			*text;
 
 	/* exactly 1 MiB is fine */
-	text = padded(1024 * 1024);
-	tmp_path(path, sizeof(path), "1m.conf");
-	write_file(path, text, 1024 * 1024);
+	text = ct_padded("direct any\n", 1024 * 1024);
+	ct_tmp_path(path, sizeof(path), "1m.conf");
+	ct_write_file(path, text, 1024 * 1024);
 	free(text);
 	ck_assert_int_eq(setenv("MIGRATE_CONF", path, 1), 0);
 	ck_assert_msg(migrate_config_load(&cfg, 1, err, sizeof(err)) == 0,
@@ -1300,9 +1101,9 @@ START_TEST(test_load_size)
 	migrate_config_free(&cfg);
 
 	/* one byte more is not, nor far more */
-	text = padded(1024 * 1024 + 1);
-	tmp_path(path, sizeof(path), "1m1.conf");
-	write_file(path, text, 1024 * 1024 + 1);
+	text = ct_padded("direct any\n", 1024 * 1024 + 1);
+	ct_tmp_path(path, sizeof(path), "1m1.conf");
+	ct_write_file(path, text, 1024 * 1024 + 1);
 	free(text);
 	ck_assert_int_eq(setenv("MIGRATE_CONF", path, 1), 0);
 	ck_assert_int_eq(migrate_config_load(&cfg, 1, err, sizeof(err)), -1);
@@ -1310,9 +1111,9 @@ START_TEST(test_load_size)
 	ck_assert_str_eq(err, want);
 	check_empty(&cfg);
 
-	text = padded(3 * 1024 * 1024 + 17);
-	tmp_path(path, sizeof(path), "3m.conf");
-	write_file(path, text, 3 * 1024 * 1024 + 17);
+	text = ct_padded("direct any\n", 3 * 1024 * 1024 + 17);
+	ct_tmp_path(path, sizeof(path), "3m.conf");
+	ct_write_file(path, text, 3 * 1024 * 1024 + 17);
 	free(text);
 	ck_assert_int_eq(setenv("MIGRATE_CONF", path, 1), 0);
 	ck_assert_int_eq(migrate_config_load(&cfg, 1, err, sizeof(err)), -1);
@@ -1337,12 +1138,12 @@ START_TEST(test_load_user)
 	int			rc;
 
 	unsetenv("XDG_CONFIG_HOME");
-	tmp_mkdirs("home/.config/migrate");
-	tmp_mkdirs("xdg/migrate");
-	tmp_path(home, sizeof(home), "home");
-	tmp_path(xdg, sizeof(xdg), "xdg");
-	tmp_path(path, sizeof(path), "home/.config/migrate/migrate.conf");
-	write_file(path, BASE "give-up 1m\n", strlen(BASE) + 11);
+	ct_tmp_mkdirs("home/.config/migrate");
+	ct_tmp_mkdirs("xdg/migrate");
+	ct_tmp_path(home, sizeof(home), "home");
+	ct_tmp_path(xdg, sizeof(xdg), "xdg");
+	ct_tmp_path(path, sizeof(path), "home/.config/migrate/migrate.conf");
+	ct_write_file(path, BASE "give-up 1m\n", strlen(BASE) + 11);
 	ck_assert_int_eq(setenv("HOME", home, 1), 0);
 
 	/* $HOME/.config/migrate/migrate.conf */
@@ -1366,8 +1167,8 @@ START_TEST(test_load_user)
 	migrate_config_free(&cfg);
 
 	/* $XDG_CONFIG_HOME/migrate/migrate.conf instead of $HOME's */
-	tmp_path(path, sizeof(path), "xdg/migrate/migrate.conf");
-	write_file(path, "direct any port 22\n", 19);
+	ct_tmp_path(path, sizeof(path), "xdg/migrate/migrate.conf");
+	ct_write_file(path, "direct any port 22\n", 19);
 	ck_assert_int_eq(setenv("XDG_CONFIG_HOME", xdg, 1), 0);
 	ck_assert_msg(migrate_config_load(&cfg, 1, err, sizeof(err)) == 0,
 	    "%s", err);
@@ -1383,8 +1184,8 @@ START_TEST(test_load_user)
 	migrate_config_free(&cfg);
 
 	/* a bad per-user file is an error, not a reason to fall back */
-	tmp_path(path, sizeof(path), "home/.config/migrate/migrate.conf");
-	write_file(path, "route any\n", 10);
+	ct_tmp_path(path, sizeof(path), "home/.config/migrate/migrate.conf");
+	ct_write_file(path, "route any\n", 10);
 	unsetenv("XDG_CONFIG_HOME");
 	ck_assert_int_eq(migrate_config_load(&cfg, 1, err, sizeof(err)), -1);
 	snprintf(want, sizeof(want), "%s:1: usage: route MATCH [port PORTS] "
@@ -1413,8 +1214,8 @@ START_TEST(test_load_none)
 	int			rc;
 
 	/* a HOME without the file: the system file if any, else no rules */
-	tmp_mkdirs("empty-home");
-	tmp_path(home, sizeof(home), "empty-home");
+	ct_tmp_mkdirs("empty-home");
+	ct_tmp_path(home, sizeof(home), "empty-home");
 	ck_assert_int_eq(setenv("HOME", home, 1), 0);
 	unsetenv("XDG_CONFIG_HOME");
 	memset(&cfg, 0xa5, sizeof(cfg));
@@ -1429,8 +1230,8 @@ START_TEST(test_load_none)
 	migrate_config_free(&cfg);
 
 	/* a HOME that is a file: no per-user file under it (ENOTDIR) */
-	tmp_path(home, sizeof(home), "file-home");
-	write_file(home, "", 0);
+	ct_tmp_path(home, sizeof(home), "file-home");
+	ct_write_file(home, "", 0);
 	ck_assert_int_eq(setenv("HOME", home, 1), 0);
 	rc = migrate_config_load(&cfg, 1, err, sizeof(err));
 	check_fallback(&cfg, rc, err);
@@ -1446,8 +1247,8 @@ START_TEST(test_load_relay_env)
 	uint8_t			 a[16];
 
 	/* MIGRATE_RELAY replaces the rules; the rest of the file stays */
-	tmp_path(path, sizeof(path), "good.conf");
-	write_file(path, full, strlen(full));
+	ct_tmp_path(path, sizeof(path), "good.conf");
+	ct_write_file(path, full, strlen(full));
 	ck_assert_int_eq(setenv("MIGRATE_CONF", path, 1), 0);
 	ck_assert_int_eq(setenv("MIGRATE_RELAY", "[2001:db8::99]:7100", 1), 0);
 	ck_assert_msg(migrate_config_load(&cfg, 1, err, sizeof(err)) == 0,
@@ -1460,7 +1261,7 @@ START_TEST(test_load_relay_env)
 	ports_are(r, 1, 65535);
 	ck_assert_int_eq(r->action, MROUTE_RELAY);
 	ck_assert_uint_eq(r->line, 0);
-	hostport_is(&r->relay, AF_INET6, "2001:db8::99", 7100);
+	ct_hostport_is(&r->relay, AF_INET6, "2001:db8::99", 7100);
 	ck_assert_uint_eq(cfg.keepalive_ms, 15000);
 	ck_assert_uint_eq(cfg.giveup_ms, 3600000);
 	ck_assert_int_eq(cfg.fallback_direct, 1);
@@ -1475,7 +1276,7 @@ START_TEST(test_load_relay_env)
 
 	/* ...and with no file at all */
 	unsetenv("MIGRATE_CONF");
-	ck_assert_int_eq(setenv("HOME", tmpdir, 1), 0);
+	ck_assert_int_eq(setenv("HOME", ct_tmpdir, 1), 0);
 	unsetenv("XDG_CONFIG_HOME");
 	ck_assert_int_eq(setenv("MIGRATE_RELAY", "192.0.2.10:7000", 1), 0);
 	if (!system_file_exists()) {
@@ -1483,7 +1284,8 @@ START_TEST(test_load_relay_env)
 		    sizeof(err)) == 0, "%s", err);
 		ck_assert_str_eq(cfg.file, "");
 		ck_assert_int_eq(cfg.nroutes, 1);
-		hostport_is(&cfg.routes[0].relay, AF_INET, "192.0.2.10", 7000);
+		ct_hostport_is(&cfg.routes[0].relay, AF_INET, "192.0.2.10",
+		    7000);
 		check_defaults(&cfg);
 		migrate_config_free(&cfg);
 	}
@@ -1509,8 +1311,8 @@ START_TEST(test_load_relay_env)
 	check_empty(&cfg);
 
 	/* a bad file is reported before MIGRATE_RELAY is looked at */
-	tmp_path(path, sizeof(path), "bad.conf");
-	write_file(path, "lisen\n", 6);
+	ct_tmp_path(path, sizeof(path), "bad.conf");
+	ct_write_file(path, "lisen\n", 6);
 	ck_assert_int_eq(setenv("MIGRATE_CONF", path, 1), 0);
 	ck_assert_int_eq(setenv("MIGRATE_RELAY", "192.0.2.10:7000", 1), 0);
 	ck_assert_int_eq(migrate_config_load(&cfg, 1, err, sizeof(err)), -1);
@@ -1518,7 +1320,7 @@ START_TEST(test_load_relay_env)
 	check_empty(&cfg);
 
 	/* an empty MIGRATE_RELAY is no MIGRATE_RELAY */
-	tmp_path(path, sizeof(path), "good.conf");
+	ct_tmp_path(path, sizeof(path), "good.conf");
 	ck_assert_int_eq(setenv("MIGRATE_CONF", path, 1), 0);
 	ck_assert_int_eq(setenv("MIGRATE_RELAY", "", 1), 0);
 	ck_assert_msg(migrate_config_load(&cfg, 1, err, sizeof(err)) == 0,
@@ -1536,12 +1338,12 @@ START_TEST(test_load_untrusted)
 	char			home[600];
 	int			rc;
 
-	tmp_path(path, sizeof(path), "good.conf");
-	write_file(path, full, strlen(full));
-	tmp_mkdirs("home/.config/migrate");
-	tmp_path(home, sizeof(home), "home/.config/migrate/migrate.conf");
-	write_file(home, "direct any\n", 11);
-	tmp_path(home, sizeof(home), "home");
+	ct_tmp_path(path, sizeof(path), "good.conf");
+	ct_write_file(path, full, strlen(full));
+	ct_tmp_mkdirs("home/.config/migrate");
+	ct_tmp_path(home, sizeof(home), "home/.config/migrate/migrate.conf");
+	ct_write_file(home, "direct any\n", 11);
+	ct_tmp_path(home, sizeof(home), "home");
 	ck_assert_int_eq(setenv("HOME", home, 1), 0);
 	ck_assert_int_eq(setenv("XDG_CONFIG_HOME", home, 1), 0);
 	ck_assert_int_eq(setenv("MIGRATE_CONF", path, 1), 0);
@@ -1563,29 +1365,13 @@ START_TEST(test_load_untrusted)
 }
 END_TEST
 
-/* A file of the source tree: $top_srcdir, or where this file was built. */
-static void
-srcdir_path(char *buf, size_t len, const char *name)
-{
-	const char	*top = getenv("top_srcdir");
-	const char	*me = __FILE__, *tail;
-
-	if (top != NULL && *top != '\0')
-		snprintf(buf, len, "%s/%s", top, name);
-	else {
-		tail = strstr(me, "tests/unit/test_migrate_conf.c");
-		snprintf(buf, len, "%.*s%s",
-		    tail != NULL ? (int)(tail - me) : 0, me, name);
-	}
-}
-
 /* The sample configuration of the source tree parses, and is tame. */
 START_TEST(test_sample)
 {
 	struct migrate_config	 cfg;
 	char			 err[CONF_ERR_LEN + 1024], path[1024];
 
-	srcdir_path(path, sizeof(path), "conf/migrate.conf");
+	ct_srcdir_path(path, sizeof(path), "conf/migrate.conf");
 	ck_assert_int_eq(setenv("MIGRATE_CONF", path, 1), 0);
 	ck_assert_msg(migrate_config_load(&cfg, 1, err, sizeof(err)) == 0,
 	    "%s", err);
@@ -1604,47 +1390,18 @@ END_TEST
  * Every configuration in the EXAMPLES of migrate.conf(5) parses; a block
  * whose first line starts with "$ " is a shell command, not a file.
  */
+static void
+has_routes(const void *cfg)
+{
+	ck_assert_int_gt(((const struct migrate_config *)cfg)->nroutes, 0);
+}
+
 START_TEST(test_man_examples)
 {
-	struct migrate_config	 cfg;
-	FILE			*f;
-	char			 err[CONF_ERR_LEN], path[1024], line[512];
-	char			 text[4096];
-	size_t			 len = 0;
-	int			 in_examples = 0, in_block = 0, blocks = 0;
-	int			 shell = 0;
+	int	shell = 0;
 
-	srcdir_path(path, sizeof(path), "docs/migrate.conf.5");
-	f = fopen(path, "r");
-	ck_assert_msg(f != NULL, "%s: %s", path, strerror(errno));
-	while (fgets(line, sizeof(line), f) != NULL) {
-		if (strncmp(line, ".Sh ", 4) == 0)
-			in_examples = strcmp(line, ".Sh EXAMPLES\n") == 0;
-		if (!in_examples)
-			continue;
-		if (strncmp(line, ".Bd -literal", 12) == 0) {
-			in_block = 1;
-			len = 0;
-			text[0] = '\0';
-		} else if (in_block && strcmp(line, ".Ed\n") == 0) {
-			in_block = 0;
-			if (strncmp(text, "$ ", 2) == 0) {
-				shell++;
-				continue;
-			}
-			blocks++;
-			ck_assert_msg(parse(&cfg, text, err) == 0,
-			    "example %d: %s", blocks, err);
-			ck_assert_int_gt(cfg.nroutes, 0);
-			migrate_config_free(&cfg);
-		} else if (in_block) {
-			ck_assert_uint_lt(len + strlen(line), sizeof(text));
-			memcpy(text + len, line, strlen(line) + 1);
-			len += strlen(line);
-		}
-	}
-	fclose(f);
-	ck_assert_int_ge(blocks, 2);
+	ck_assert_int_ge(ct_man_examples(&parser, "docs/migrate.conf.5",
+	    has_routes, &shell), 2);
 	ck_assert_int_ge(shell, 1);
 }
 END_TEST
@@ -1674,7 +1431,7 @@ suite_migrate_conf(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("load");
-	tcase_add_unchecked_fixture(tc, tmp_setup, tmp_teardown);
+	tcase_add_unchecked_fixture(tc, tmp_setup, ct_tmp_teardown);
 	tcase_add_checked_fixture(tc, env_setup, env_teardown);
 	tcase_add_test(tc, test_load_env_conf);
 	tcase_add_test(tc, test_load_size);

@@ -13,14 +13,14 @@
 
 #include <arpa/inet.h>
 #include <check.h>
-#include <dirent.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "conftest.h"
 #include "relayd_config.h"
 #include "suites.h"
 
@@ -28,40 +28,19 @@
 /* Two lines that make a file complete: what follows them is line 3. */
 #define BASE		"listen *:7000\nallow 127.0.0.1 port 22\n"
 
+CT_CONF(parser, relayd_config, FILE_NAME);
+
 static int
 parse(struct relayd_config *cfg, const char *text, char *err)
 {
-	relayd_config_init(cfg);
-	err[0] = '\0';
-	return relayd_config_parse(cfg, text, strlen(text), FILE_NAME, err,
-	    CONF_ERR_LEN);
-}
-
-static void
-hostport_is(const struct conf_hostport *hp, int family, const char *addr,
-    uint16_t port)
-{
-	uint8_t	want[16];
-
-	memset(want, 0, sizeof(want));
-	if (addr != NULL)
-		ck_assert_int_eq(inet_pton(family, addr, want), 1);
-	ck_assert_int_eq(hp->family, family);
-	ck_assert_uint_eq(hp->port, port);
-	ck_assert(memcmp(hp->addr, want, sizeof(want)) == 0);
+	return ct_parse(&parser, cfg, text, err);
 }
 
 static void
 allow_is(const struct relayd_allow *a, int family, const char *addr,
     unsigned bits, uint16_t lo, uint16_t hi)
 {
-	uint8_t	want[16];
-
-	memset(want, 0, sizeof(want));
-	ck_assert_int_eq(inet_pton(family, addr, want), 1);
-	ck_assert_int_eq(a->prefix.family, family);
-	ck_assert_uint_eq(a->prefix.bits, bits);
-	ck_assert(memcmp(a->prefix.addr, want, sizeof(want)) == 0);
+	ct_prefix_is(&a->prefix, family, addr, bits);
 	ck_assert_uint_eq(a->ports.lo, lo);
 	ck_assert_uint_eq(a->ports.hi, hi);
 }
@@ -135,10 +114,10 @@ static void
 check_full(const struct relayd_config *cfg)
 {
 	ck_assert_int_eq(cfg->nlisten, 4);
-	hostport_is(&cfg->listen[0], AF_INET, "0.0.0.0", 7000);
-	hostport_is(&cfg->listen[1], AF_INET6, "::", 7001);
-	hostport_is(&cfg->listen[2], AF_UNSPEC, NULL, 7002);
-	hostport_is(&cfg->listen[3], AF_INET, "127.0.0.1", 7003);
+	ct_hostport_is(&cfg->listen[0], AF_INET, "0.0.0.0", 7000);
+	ct_hostport_is(&cfg->listen[1], AF_INET6, "::", 7001);
+	ct_hostport_is(&cfg->listen[2], AF_UNSPEC, NULL, 7002);
+	ct_hostport_is(&cfg->listen[3], AF_INET, "127.0.0.1", 7003);
 	ck_assert_int_eq(cfg->nallow, 3);
 	allow_is(&cfg->allow[0], AF_INET, "127.0.0.1", 32, 22, 22);
 	allow_is(&cfg->allow[1], AF_INET, "192.0.2.0", 24, 8000, 8099);
@@ -163,20 +142,12 @@ START_TEST(test_full)
 {
 	struct relayd_config	cfg, crlf;
 	char			err[CONF_ERR_LEN], *text;
-	size_t			i, o = 0;
 
 	ck_assert_msg(parse(&cfg, full, err) == 0, "%s", err);
 	check_full(&cfg);
 
 	/* The same file with CRLF line ends is the same configuration. */
-	text = malloc(2 * sizeof(full));
-	ck_assert_ptr_nonnull(text);
-	for (i = 0; full[i] != '\0'; i++) {
-		if (full[i] == '\n')
-			text[o++] = '\r';
-		text[o++] = full[i];
-	}
-	text[o] = '\0';
+	text = ct_crlf(full);
 	ck_assert_msg(parse(&crlf, text, err) == 0, "%s", err);
 	same_config(&cfg, &crlf);
 	free(text);
@@ -202,7 +173,7 @@ START_TEST(test_defaults)
 
 	ck_assert_msg(parse(&cfg, BASE, err) == 0, "%s", err);
 	ck_assert_int_eq(cfg.nlisten, 1);
-	hostport_is(&cfg.listen[0], AF_UNSPEC, NULL, 7000);
+	ct_hostport_is(&cfg.listen[0], AF_UNSPEC, NULL, 7000);
 	ck_assert_int_eq(cfg.nallow, 1);
 	allow_is(&cfg.allow[0], AF_INET, "127.0.0.1", 32, 22, 22);
 	ck_assert_uint_eq(cfg.linger_ms, 600000);
@@ -226,11 +197,7 @@ END_TEST
 /* Values at the edges of what each keyword takes. */
 START_TEST(test_edges)
 {
-	static const struct {
-		const char	*line;
-		size_t		 off;
-		uint64_t	 want;
-	} t[] = {
+	static const struct ct_value t[] = {
 #define F(f)	offsetof(struct relayd_config, f)
 		{ "linger 1ms", F(linger_ms), 1 },
 		{ "linger 7d", F(linger_ms), 604800000 },
@@ -255,18 +222,8 @@ START_TEST(test_edges)
 		{ "max-memory 1099511627776", F(max_memory), 1ull << 40 },
 #undef F
 	};
-	struct relayd_config	cfg;
-	char			err[CONF_ERR_LEN], text[256];
-	size_t			i;
 
-	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-		snprintf(text, sizeof(text), BASE "%s\n", t[i].line);
-		ck_assert_msg(parse(&cfg, text, err) == 0, "%s: %s",
-		    t[i].line, err);
-		ck_assert_msg(*(uint64_t *)(void *)((char *)&cfg + t[i].off) ==
-		    t[i].want, "%s", t[i].line);
-		relayd_config_free(&cfg);
-	}
+	ct_values(&parser, BASE, t, sizeof(t) / sizeof(t[0]));
 }
 END_TEST
 
@@ -315,23 +272,7 @@ END_TEST
 
 START_TEST(test_log_level)
 {
-	static const struct {
-		const char	*name;
-		enum log_level	 level;
-	} t[] = {
-		{ "warn", LOG_LEVEL_WARN }, { "warning", LOG_LEVEL_WARN },
-		{ "info", LOG_LEVEL_INFO }, { "debug", LOG_LEVEL_DEBUG },
-	};
-	struct relayd_config	cfg;
-	char			err[CONF_ERR_LEN], text[128];
-	size_t			i;
-
-	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-		snprintf(text, sizeof(text), BASE "log-level %s\n", t[i].name);
-		ck_assert_msg(parse(&cfg, text, err) == 0, "%s", err);
-		ck_assert_int_eq(cfg.log_level, t[i].level);
-		relayd_config_free(&cfg);
-	}
+	ct_log_levels(&parser, BASE, offsetof(struct relayd_config, log_level));
 }
 END_TEST
 
@@ -540,14 +481,7 @@ static const struct {
 
 START_TEST(test_errors)
 {
-	struct relayd_config	cfg;
-	char			err[CONF_ERR_LEN];
-
-	ck_assert_msg(parse(&cfg, bad[_i].text, err) == -1,
-	    "accepted: %s", bad[_i].text);
-	ck_assert_msg(strcmp(err, bad[_i].err) == 0,
-	    "\n got: %s\nwant: %s", err, bad[_i].err);
-	relayd_config_free(&cfg);
+	ct_refused(&parser, bad[_i].text, bad[_i].err);
 }
 END_TEST
 
@@ -561,44 +495,10 @@ START_TEST(test_twice)
 		"max-handshakes 5", "max-handshakes-per-source 5",
 		"key-reuse 5", "control none", "log-level warn",
 	};
-	struct relayd_config	cfg;
-	char			err[CONF_ERR_LEN], text[256], want[128];
-	size_t			i;
 
-	for (i = 0; i < sizeof(once) / sizeof(once[0]); i++) {
-		snprintf(text, sizeof(text), BASE "%s\n#\n\n%s\n", once[i],
-		    once[i]);
-		snprintf(want, sizeof(want), FILE_NAME ":6: %.*s given twice "
-		    "(first on line 3)", (int)strcspn(once[i], " "), once[i]);
-		ck_assert_int_eq(parse(&cfg, text, err), -1);
-		ck_assert_str_eq(err, want);
-		relayd_config_free(&cfg);
-
-		/* once is fine */
-		snprintf(text, sizeof(text), BASE "%s\n", once[i]);
-		ck_assert_msg(parse(&cfg, text, err) == 0, "%s", err);
-		relayd_config_free(&cfg);
-	}
+	ct_once(&parser, BASE, once, sizeof(once) / sizeof(once[0]));
 }
 END_TEST
-
-/* A text of n lines made by line(i, buf). */
-static char *
-lines(int n, void (*line)(int, char *, size_t))
-{
-	char	*text, one[128];
-	size_t	 o = 0, cap = (size_t)n * sizeof(one) + 1;
-	int	 i;
-
-	text = malloc(cap);
-	ck_assert_ptr_nonnull(text);
-	text[0] = '\0';
-	for (i = 0; i < n; i++) {
-		line(i, one, sizeof(one));
-		o += (size_t)snprintf(text + o, cap - o, "%s\n", one);
-	}
-	return text;
-}
 
 static void
 listen_line(int i, char *buf, size_t len)
@@ -625,26 +525,26 @@ START_TEST(test_limits)
 	char			 err[CONF_ERR_LEN], *text;
 
 	/* 16 listen addresses, then one more */
-	text = lines(1 + RELAYD_MAX_LISTEN, listen_line);
+	text = ct_lines(1 + RELAYD_MAX_LISTEN, listen_line);
 	ck_assert_msg(parse(&cfg, text, err) == 0, "%s", err);
 	ck_assert_int_eq(cfg.nlisten, RELAYD_MAX_LISTEN);
-	hostport_is(&cfg.listen[15], AF_INET, "127.0.0.1", 7016);
+	ct_hostport_is(&cfg.listen[15], AF_INET, "127.0.0.1", 7016);
 	relayd_config_free(&cfg);
 	free(text);
-	text = lines(2 + RELAYD_MAX_LISTEN, listen_line);
+	text = ct_lines(2 + RELAYD_MAX_LISTEN, listen_line);
 	ck_assert_int_eq(parse(&cfg, text, err), -1);
 	ck_assert_str_eq(err, FILE_NAME ":18: listen: more than 16 addresses");
 	relayd_config_free(&cfg);
 	free(text);
 
 	/* 1024 allow rules, then one more */
-	text = lines(1 + RELAYD_MAX_ALLOW, allow_line);
+	text = ct_lines(1 + RELAYD_MAX_ALLOW, allow_line);
 	ck_assert_msg(parse(&cfg, text, err) == 0, "%s", err);
 	ck_assert_int_eq(cfg.nallow, RELAYD_MAX_ALLOW);
 	allow_is(&cfg.allow[1023], AF_INET, "10.4.0.0", 24, 1024, 1024);
 	relayd_config_free(&cfg);
 	free(text);
-	text = lines(2 + RELAYD_MAX_ALLOW, allow_line);
+	text = ct_lines(2 + RELAYD_MAX_ALLOW, allow_line);
 	ck_assert_int_eq(parse(&cfg, text, err), -1);
 	ck_assert_str_eq(err, FILE_NAME ":1026: allow: more than 1024 rules");
 	relayd_config_free(&cfg);
@@ -655,7 +555,7 @@ END_TEST
 START_TEST(test_parse_misc)
 {
 	struct relayd_config	cfg;
-	char			err[CONF_ERR_LEN], small[12];
+	char			err[CONF_ERR_LEN];
 
 	/* no file name */
 	relayd_config_init(&cfg);
@@ -668,12 +568,7 @@ START_TEST(test_parse_misc)
 	relayd_config_free(&cfg);
 
 	/* a message cut to the room there is */
-	relayd_config_init(&cfg);
-	memset(small, 'z', sizeof(small));
-	ck_assert_int_eq(relayd_config_parse(&cfg, BASE "lisen\n",
-	    strlen(BASE) + 6, FILE_NAME, small, sizeof(small)), -1);
-	ck_assert_str_eq(small, "relayd.conf");
-	relayd_config_free(&cfg);
+	ct_cut(&parser, BASE "lisen\n");
 
 	/* only len bytes count: the text need not end in a NUL */
 	relayd_config_init(&cfg);
@@ -778,80 +673,10 @@ END_TEST
 
 /* ---- loading files: a temporary directory per test case ---- */
 
-static char	tmpdir[512];
-
 static void
 tmp_setup(void)
 {
-	const char	*base = getenv("TMPDIR");
-
-	if (base == NULL || *base == '\0')
-		base = "/tmp";
-	snprintf(tmpdir, sizeof(tmpdir), "%s/test_relayd_conf.XXXXXX", base);
-	if (mkdtemp(tmpdir) == NULL) {
-		perror(tmpdir);
-		abort();
-	}
-}
-
-static void
-tmp_teardown(void)
-{
-	DIR		*d;
-	struct dirent	*e;
-	char		 path[1024];
-
-	if ((d = opendir(tmpdir)) == NULL)
-		return;
-	while ((e = readdir(d)) != NULL) {
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", tmpdir, e->d_name);
-		if (unlink(path) != 0)
-			(void)rmdir(path);
-	}
-	closedir(d);
-	if (rmdir(tmpdir) != 0)
-		perror(tmpdir);
-}
-
-static void
-tmp_path(char *buf, size_t len, const char *name)
-{
-	snprintf(buf, len, "%s/%s", tmpdir, name);
-}
-
-static void
-write_file(const char *path, const char *text, size_t len)
-{
-	FILE	*f;
-
-	f = fopen(path, "w");
-	ck_assert_msg(f != NULL, "%s: %s", path, strerror(errno));
-	ck_assert_uint_eq(fwrite(text, 1, len, f), len);
-	ck_assert_int_eq(fclose(f), 0);
-}
-
-/* BASE padded with comment lines to exactly size bytes. */
-static char *
-padded(size_t size)
-{
-	char	*text;
-	size_t	 o, n;
-
-	text = malloc(size + 1);
-	ck_assert_ptr_nonnull(text);
-	o = strlen(BASE);
-	memcpy(text, BASE, o);
-	while (o < size) {
-		n = size - o < 1000 ? size - o : 1000;
-		memset(text + o, 'x', n);
-		text[o] = '#';
-		text[o + n - 1] = '\n';
-		o += n;
-	}
-	text[size] = '\0';
-	return text;
+	ct_tmp_setup("test_relayd_conf");
 }
 
 START_TEST(test_load)
@@ -859,8 +684,8 @@ START_TEST(test_load)
 	struct relayd_config	cfg;
 	char			err[CONF_ERR_LEN], path[600], want[700];
 
-	tmp_path(path, sizeof(path), "good.conf");
-	write_file(path, full, strlen(full));
+	ct_tmp_path(path, sizeof(path), "good.conf");
+	ct_write_file(path, full, strlen(full));
 	memset(&cfg, 0xa5, sizeof(cfg));	/* load() does the init */
 	ck_assert_msg(relayd_config_load(&cfg, path, err, sizeof(err)) == 0,
 	    "%s", err);
@@ -868,8 +693,8 @@ START_TEST(test_load)
 	relayd_config_free(&cfg);
 
 	/* a mistake: the message, and nothing left to free */
-	tmp_path(path, sizeof(path), "bad.conf");
-	write_file(path, BASE "linger 8d\n", strlen(BASE) + 10);
+	ct_tmp_path(path, sizeof(path), "bad.conf");
+	ct_write_file(path, BASE "linger 8d\n", strlen(BASE) + 10);
 	ck_assert_int_eq(relayd_config_load(&cfg, path, err, sizeof(err)), -1);
 	snprintf(want, sizeof(want), "%s:3: linger: \"8d\" is out of range "
 	    "(1ms to 7d)", path);
@@ -877,8 +702,8 @@ START_TEST(test_load)
 	ck_assert_ptr_null(cfg.allow);
 	ck_assert_int_eq(cfg.nallow, 0);
 
-	tmp_path(path, sizeof(path), "empty.conf");
-	write_file(path, "", 0);
+	ct_tmp_path(path, sizeof(path), "empty.conf");
+	ct_write_file(path, "", 0);
 	ck_assert_int_eq(relayd_config_load(&cfg, path, err, sizeof(err)), -1);
 	snprintf(want, sizeof(want), "%s: no listen address", path);
 	ck_assert_str_eq(err, want);
@@ -890,13 +715,13 @@ START_TEST(test_load_missing)
 	struct relayd_config	cfg;
 	char			err[CONF_ERR_LEN], path[600], want[700];
 
-	tmp_path(path, sizeof(path), "no-such.conf");
+	ct_tmp_path(path, sizeof(path), "no-such.conf");
 	ck_assert_int_eq(relayd_config_load(&cfg, path, err, sizeof(err)), -1);
 	snprintf(want, sizeof(want), "%s: %s", path, strerror(ENOENT));
 	ck_assert_str_eq(err, want);
 	ck_assert_ptr_null(cfg.allow);
 
-	tmp_path(path, sizeof(path), "no-such-dir/relayd.conf");
+	ct_tmp_path(path, sizeof(path), "no-such-dir/relayd.conf");
 	ck_assert_int_eq(relayd_config_load(&cfg, path, err, sizeof(err)), -1);
 	snprintf(want, sizeof(want), "%s: %s", path, strerror(ENOENT));
 	ck_assert_str_eq(err, want);
@@ -908,7 +733,7 @@ START_TEST(test_load_directory)
 	struct relayd_config	cfg;
 	char			err[CONF_ERR_LEN], path[600], want[700];
 
-	tmp_path(path, sizeof(path), "a.dir");
+	ct_tmp_path(path, sizeof(path), "a.dir");
 	ck_assert_int_eq(mkdir(path, 0700), 0);
 	ck_assert_int_eq(relayd_config_load(&cfg, path, err, sizeof(err)), -1);
 	snprintf(want, sizeof(want), "%s: %s", path, strerror(EISDIR));
@@ -924,9 +749,9 @@ START_TEST(test_load_size)
 	char			*text;
 
 	/* exactly 1 MiB is fine */
-	text = padded(1024 * 1024);
-	tmp_path(path, sizeof(path), "1m.conf");
-	write_file(path, text, 1024 * 1024);
+	text = ct_padded(BASE, 1024 * 1024);
+	ct_tmp_path(path, sizeof(path), "1m.conf");
+	ct_write_file(path, text, 1024 * 1024);
 	free(text);
 	ck_assert_msg(relayd_config_load(&cfg, path, err, sizeof(err)) == 0,
 	    "%s", err);
@@ -934,18 +759,18 @@ START_TEST(test_load_size)
 	relayd_config_free(&cfg);
 
 	/* one byte more is not, nor far more */
-	text = padded(1024 * 1024 + 1);
-	tmp_path(path, sizeof(path), "1m1.conf");
-	write_file(path, text, 1024 * 1024 + 1);
+	text = ct_padded(BASE, 1024 * 1024 + 1);
+	ct_tmp_path(path, sizeof(path), "1m1.conf");
+	ct_write_file(path, text, 1024 * 1024 + 1);
 	free(text);
 	ck_assert_int_eq(relayd_config_load(&cfg, path, err, sizeof(err)), -1);
 	snprintf(want, sizeof(want), "%s: larger than 1 MiB", path);
 	ck_assert_str_eq(err, want);
 	ck_assert_ptr_null(cfg.allow);
 
-	text = padded(3 * 1024 * 1024 + 17);
-	tmp_path(path, sizeof(path), "3m.conf");
-	write_file(path, text, 3 * 1024 * 1024 + 17);
+	text = ct_padded(BASE, 3 * 1024 * 1024 + 17);
+	ct_tmp_path(path, sizeof(path), "3m.conf");
+	ct_write_file(path, text, 3 * 1024 * 1024 + 17);
 	free(text);
 	ck_assert_int_eq(relayd_config_load(&cfg, path, err, sizeof(err)), -1);
 	snprintf(want, sizeof(want), "%s: larger than 1 MiB", path);
@@ -953,29 +778,13 @@ START_TEST(test_load_size)
 }
 END_TEST
 
-/* A file of the source tree: $top_srcdir, or where this file was built. */
-static void
-srcdir_path(char *buf, size_t len, const char *name)
-{
-	const char	*top = getenv("top_srcdir");
-	const char	*me = __FILE__, *tail;
-
-	if (top != NULL && *top != '\0')
-		snprintf(buf, len, "%s/%s", top, name);
-	else {
-		tail = strstr(me, "tests/unit/test_relayd_conf.c");
-		snprintf(buf, len, "%.*s%s",
-		    tail != NULL ? (int)(tail - me) : 0, me, name);
-	}
-}
-
 /* The sample configuration of the source tree parses. */
 START_TEST(test_sample)
 {
 	struct relayd_config	 cfg;
 	char			 err[CONF_ERR_LEN], path[1024];
 
-	srcdir_path(path, sizeof(path), "conf/relayd.conf");
+	ct_srcdir_path(path, sizeof(path), "conf/relayd.conf");
 	ck_assert_msg(relayd_config_load(&cfg, path, err, sizeof(err)) == 0,
 	    "%s", err);
 	/* safe: local and documentation addresses only */
@@ -993,38 +802,8 @@ END_TEST
 /* Every example file in the EXAMPLES of relayd.conf(5) parses. */
 START_TEST(test_man_examples)
 {
-	struct relayd_config	 cfg;
-	FILE			*f;
-	char			 err[CONF_ERR_LEN], path[1024], line[512];
-	char			 text[4096];
-	size_t			 len = 0;
-	int			 in_examples = 0, in_block = 0, blocks = 0;
-
-	srcdir_path(path, sizeof(path), "docs/relayd.conf.5");
-	f = fopen(path, "r");
-	ck_assert_msg(f != NULL, "%s: %s", path, strerror(errno));
-	while (fgets(line, sizeof(line), f) != NULL) {
-		if (strncmp(line, ".Sh ", 4) == 0)
-			in_examples = strcmp(line, ".Sh EXAMPLES\n") == 0;
-		if (!in_examples)
-			continue;
-		if (strncmp(line, ".Bd -literal", 12) == 0) {
-			in_block = 1;
-			len = 0;
-		} else if (in_block && strcmp(line, ".Ed\n") == 0) {
-			in_block = 0;
-			blocks++;
-			ck_assert_msg(parse(&cfg, text, err) == 0,
-			    "example %d: %s", blocks, err);
-			relayd_config_free(&cfg);
-		} else if (in_block) {
-			ck_assert_uint_lt(len + strlen(line), sizeof(text));
-			memcpy(text + len, line, strlen(line) + 1);
-			len += strlen(line);
-		}
-	}
-	fclose(f);
-	ck_assert_int_ge(blocks, 2);
+	ck_assert_int_ge(ct_man_examples(&parser, "docs/relayd.conf.5", NULL,
+	    NULL), 2);
 }
 END_TEST
 
@@ -1048,7 +827,7 @@ suite_relayd_conf(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("load");
-	tcase_add_unchecked_fixture(tc, tmp_setup, tmp_teardown);
+	tcase_add_unchecked_fixture(tc, tmp_setup, ct_tmp_teardown);
 	tcase_add_test(tc, test_load);
 	tcase_add_test(tc, test_load_missing);
 	tcase_add_test(tc, test_load_directory);
