@@ -94,6 +94,25 @@ mkeycache_clear(struct mkeycache *kc)
 	kc->uses = 0;
 }
 
+int
+mkeycache_take(struct mkeycache *kc, struct mcrypto_kp *out)
+{
+	if (kc->kp.pkey == NULL)
+		return mcrypto_kp_generate(out);
+	*out = kc->kp;
+	memset(&kc->kp, 0, sizeof(kc->kp));
+	return 0;
+}
+
+int
+mkeycache_fill(struct mkeycache *kc)
+{
+	if (kc->kp.pkey != NULL)
+		return 0;
+	kc->uses = 0;
+	return mcrypto_kp_generate(&kc->kp);
+}
+
 const struct mcrypto_kp *
 mkeycache_get(struct mkeycache *kc, uint64_t now)
 {

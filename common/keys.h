@@ -58,6 +58,13 @@ struct mkeycache {
 
 void	mkeycache_init(struct mkeycache *kc, uint32_t max_uses,
 	    uint32_t lifetime_ms);
+/*
+ * A client's use: each pair once.  take() hands the cached pair over (or
+ * makes one if there is none); fill() makes the next one, when the
+ * caller has time (the engine does it after the connect it served).
+ */
+int	mkeycache_take(struct mkeycache *kc, struct mcrypto_kp *out);
+int	mkeycache_fill(struct mkeycache *kc);
 void	mkeycache_clear(struct mkeycache *kc);
 const struct mcrypto_kp *mkeycache_get(struct mkeycache *kc, uint64_t now);
 

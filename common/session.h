@@ -76,7 +76,8 @@ struct msession_config {
 	/* server: is this token in use by another session? */
 	int		(*token_taken)(void *arg, uint64_t token);
 	void		*token_arg;
-	/* server: shared ephemeral key pair (NULL: a fresh one each time) */
+	/* server: shared ephemeral key pair (NULL: a fresh one each time);
+	 * client: a pair made ahead of time, taken (never shared) */
 	struct mkeycache *keycache;
 };
 

@@ -57,6 +57,15 @@ server_kp(struct msession *s, uint64_t now)
 	return mcrypto_kp_generate(&s->kp) == 0 ? &s->kp : NULL;
 }
 
+/* The client's fresh pair: made ahead by the driver, or now. */
+static int
+client_kp(struct msession *s)
+{
+	if (s->cfg.keycache != NULL)
+		return mkeycache_take(s->cfg.keycache, &s->kp);
+	return mcrypto_kp_generate(&s->kp);
+}
+
 int
 msession_connect(struct msession *s, const struct mdest *dest, uint64_t now)
 {
@@ -67,7 +76,7 @@ msession_connect(struct msession *s, const struct mdest *dest, uint64_t now)
 	if (s->role != MSESSION_CLIENT || s->state != MS_IDLE ||
 	    (dest->family != 4 && dest->family != 6))
 		return -1;
-	if (mcrypto_kp_generate(&s->kp) != 0 ||
+	if (client_kp(s) != 0 ||
 	    mcrypto_random(s->nonce, sizeof(s->nonce)) != 0)
 		return -1;
 	s->dest = *dest;
@@ -221,7 +230,7 @@ msession_path_up(struct msession *s, uint64_t now)
 	if (s->role != MSESSION_CLIENT || s->state != MS_DETACHED)
 		return -1;
 	mcrypto_kp_clear(&s->kp);
-	if (mcrypto_kp_generate(&s->kp) != 0 ||
+	if (client_kp(s) != 0 ||
 	    mcrypto_random(s->nonce, sizeof(s->nonce)) != 0)
 		return -1;
 	memset(&f, 0, sizeof(f));

@@ -105,6 +105,26 @@ engine_client_free(struct eclient *c)
 	free(c);
 }
 
+/* A key pair was taken: make the next one once the loop has nothing
+ * more urgent to do, off the path of the next connect or move. */
+static void
+keys_fill_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct engine *e = arg;
+
+	(void)fd;
+	(void)what;
+	if (mkeycache_fill(&e->keys) != 0)
+		log_warnx("%s: key generation failed", __func__);
+}
+
+void
+engine_keys_used(struct engine *e)
+{
+	if (e->keys_fill != NULL)
+		event_active(e->keys_fill, EV_TIMEOUT, 0);
+}
+
 static void
 idle_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -491,6 +511,8 @@ main(int argc, char **argv)
 	event_set_log_callback(engine_log_cb);
 	if ((e.base = event_base_new()) == NULL)
 		fatalx("event_base_new failed");
+	/* three priorities: everything at 1, making key pairs at 2 (last) */
+	(void)event_base_priority_init(e.base, 3);
 	if (listen_open(&e) == -1) {
 		if (errno == EADDRINUSE) {
 			/* another engine serves this user here already */
@@ -506,6 +528,10 @@ main(int argc, char **argv)
 		log_warn("rtnetlink: address changes will not be seen; moves "
 		    "happen only when paths break");
 	e.idle_timer = evtimer_new(e.base, idle_cb, &e);
+	mkeycache_init(&e.keys, 1, UINT32_MAX);
+	if ((e.keys_fill = evtimer_new(e.base, keys_fill_cb, &e)) != NULL)
+		(void)event_priority_set(e.keys_fill, 2);	/* last */
+	engine_keys_used(&e);
 	e.sig_term = evsignal_new(e.base, SIGTERM, signal_cb, &e);
 	e.sig_int = evsignal_new(e.base, SIGINT, signal_cb, &e);
 	e.sig_hup = evsignal_new(e.base, SIGHUP, signal_cb, &e);
@@ -536,6 +562,9 @@ main(int argc, char **argv)
 	if (e.lfd != -1)
 		close(e.lfd);
 	event_free(e.idle_timer);
+	if (e.keys_fill != NULL)
+		event_free(e.keys_fill);
+	mkeycache_clear(&e.keys);
 	event_free(e.sig_term);
 	event_free(e.sig_int);
 	event_free(e.sig_hup);

@@ -109,6 +109,8 @@ struct engine {
 	int			 nlfd;
 	struct event		*nlev;
 	struct event		*nl_settle;	/* coalesce bursts of changes */
+	struct mkeycache	 keys;		/* the next session's key pair */
+	struct event		*keys_fill;	/* made when the loop is idle */
 	uint64_t		 moves_total;
 	uint64_t		 started;
 };
@@ -121,6 +123,8 @@ void	engine_reply(struct eclient *c, uint16_t type, const void *p,
 void	engine_client_free(struct eclient *c);
 void	engine_check_idle(struct engine *e);
 void	engine_addr_str(const struct sockaddr *sa, char *buf, size_t len);
+
+void	engine_keys_used(struct engine *e);
 
 /* esession.c */
 struct esession *esession_connect(struct engine *e, struct eclient *c,

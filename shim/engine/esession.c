@@ -437,6 +437,7 @@ es_path_connected(struct esession *s, struct stream *st)
 		es_path_lost(s, "cannot resume");
 		return;
 	}
+	engine_keys_used(s->e);		/* the pair it took is replaced */
 	es_after(s);
 }
 
@@ -669,6 +670,7 @@ esession_connect(struct engine *e, struct eclient *c,
 	cfg.giveup_ms = s->giveup_ms;
 	cfg.handshake_ms = req->timeout_ms ? req->timeout_ms :
 	    (uint32_t)e->conf.connect_ms;
+	cfg.keycache = &e->keys;
 	s->connect_deadline = now + cfg.handshake_ms;
 	s->m = msession_new(MSESSION_CLIENT, &cfg, now);
 	s->app = stream_new(e->base, fd);

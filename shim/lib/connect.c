@@ -218,26 +218,20 @@ connect_ask(struct ipc_connect *req, int peer, struct ipc_connect_reply *rep,
 
 /*
  * Put the program's end on fd, as fd was; -1 and errno if it cannot.
- * probe: a fresh TCP socket, to tell the buffer sizes the program set
- * (they go along) from the defaults (the unix socket keeps its own).
+ * Buffer sizes the program set (they differ from a fresh socket's drcv,
+ * dsnd) go along; otherwise the unix socket keeps its own.
  */
 static int
-connect_install(int fd, int app, int probe, uint64_t oldino)
+connect_install(int fd, int app, int drcv, int dsnd, uint64_t oldino)
 {
 	int	fl, fdfl, i, r;
-	int	rcv = 0, snd = 0, drcv = 0, dsnd = 0;
+	int	rcv = 0, snd = 0;
 
 	if ((fl = fcntl(fd, F_GETFL)) == -1 ||
 	    (fdfl = fcntl(fd, F_GETFD)) == -1)
 		return -1;
 	(void)sockopt_int(fd, SOL_SOCKET, SO_RCVBUF, &rcv);
 	(void)sockopt_int(fd, SOL_SOCKET, SO_SNDBUF, &snd);
-	drcv = rcv;
-	dsnd = snd;
-	if (probe != -1) {
-		(void)sockopt_int(probe, SOL_SOCKET, SO_RCVBUF, &drcv);
-		(void)sockopt_int(probe, SOL_SOCKET, SO_SNDBUF, &dsnd);
-	}
 	for (i = 0; i < 100; i++) {
 		r = dup3(app, fd, (fdfl & FD_CLOEXEC) ? O_CLOEXEC : 0);
 		if (r != -1 || (errno != EBUSY && errno != EINTR))
@@ -248,10 +242,10 @@ connect_install(int fd, int app, int probe, uint64_t oldino)
 	fdtab_remove(oldino);
 	if (fl & O_NONBLOCK)
 		(void)fcntl(fd, F_SETFL, O_NONBLOCK);
-	if (rcv != drcv && rcv > 0)
+	if (drcv > 0 && rcv != drcv && rcv > 0)
 		(void)shim_libc_setsockopt(fd, SOL_SOCKET, SO_RCVBUF,
 		    &(int){ rcv / 2 }, sizeof(int));
-	if (snd != dsnd && snd > 0)
+	if (dsnd > 0 && snd != dsnd && snd > 0)
 		(void)shim_libc_setsockopt(fd, SOL_SOCKET, SO_SNDBUF,
 		    &(int){ snd / 2 }, sizeof(int));
 	return 0;
@@ -293,7 +287,7 @@ connect_routed(int fd, const struct sockaddr *addr, socklen_t len,
 	struct fdent		 ent, def;
 	uint64_t		 oldino = 0;
 	char			 d[64], rl[64];
-	int			 sv[2], err, probe;
+	int			 sv[2], err, drcv, dsnd, have_def;
 
 	shim_log_check();
 	connect_request(fd, r, &req);
@@ -329,14 +323,14 @@ connect_routed(int fd, const struct sockaddr *addr, socklen_t len,
 		errno = rep.err;
 		return -1;
 	}
-	probe = socket(r->family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (connect_install(fd, sv[0], probe, oldino) == -1) {
+	have_def = sockopt_defaults(r->family, &def, &drcv, &dsnd) == 0;
+	if (!have_def)
+		drcv = dsnd = 0;	/* unknown: leave the buffers alone */
+	if (connect_install(fd, sv[0], drcv, dsnd, oldino) == -1) {
 		err = errno;
 		log_warn("%s: %s: cannot put the connection on "
 		    "descriptor %d", __func__, d, fd);
 		shim_libc_close(sv[0]);	/* the engine sees the end */
-		if (probe != -1)
-			shim_libc_close(probe);
 		errno = err;
 		return -1;
 	}
@@ -349,11 +343,8 @@ connect_routed(int fd, const struct sockaddr *addr, socklen_t len,
 	memcpy(&ent.dest, addr, ent.destlen);
 	ent.locallen = sockaddr_from_ipc(&rep.local, r->family, &ent.local);
 	fdtab_add(&ent);
-	if (probe != -1) {
-		sockopt_snapshot(probe, r->family, &def);
-		shim_libc_close(probe);
+	if (have_def)
 		connect_push_opts(&ent, &def);
-	}
 	log_info("%s: %s%s%s via %s: session %u on descriptor %d", __func__,
 	    d, r->name[0] != '\0' ? " " : "", r->name, rl, rep.id, fd);
 	return 0;

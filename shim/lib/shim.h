@@ -152,6 +152,8 @@ void	fdtab_atfork(int when);
 /* sockopt.c */
 int	sockopt_for_path(int level, int name);
 void	sockopt_snapshot(int fd, int family, struct fdent *ent);
+int	sockopt_defaults(int family, struct fdent *def, int *rcvbuf,
+	    int *sndbuf);
 void	sockopt_send(uint64_t ino, int level, int name, int value);
 
 /* sockname.c */

@@ -13,6 +13,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <string.h>
@@ -107,6 +108,44 @@ sockopt_snapshot(int fd, int family, struct fdent *ent)
 		if (++ent->nopts == FDTAB_MAXOPTS)
 			break;
 	}
+}
+
+/*
+ * The options of a fresh TCP socket of `family`, found once per process:
+ * what differs on the program's socket is what the program set.
+ */
+int
+sockopt_defaults(int family, struct fdent *def, int *rcvbuf, int *sndbuf)
+{
+	static pthread_mutex_t	 lock = PTHREAD_MUTEX_INITIALIZER;
+	static struct fdent	 cache[2];
+	static int		 rcv[2], snd[2], have[2];
+	int			 i = family == AF_INET6, fd, rv = 0;
+	socklen_t		 len;
+
+	pthread_mutex_lock(&lock);
+	if (!have[i]) {
+		if ((fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+			rv = -1;
+		else {
+			sockopt_snapshot(fd, family, &cache[i]);
+			len = sizeof(int);
+			(void)shim_libc_getsockopt(fd, SOL_SOCKET, SO_RCVBUF,
+			    &rcv[i], &len);
+			len = sizeof(int);
+			(void)shim_libc_getsockopt(fd, SOL_SOCKET, SO_SNDBUF,
+			    &snd[i], &len);
+			shim_libc_close(fd);
+			have[i] = 1;
+		}
+	}
+	if (rv == 0) {
+		*def = cache[i];
+		*rcvbuf = rcv[i];
+		*sndbuf = snd[i];
+	}
+	pthread_mutex_unlock(&lock);
+	return rv;
 }
 
 /* Tell the engine about an option of session `ino`; best effort. */

@@ -181,13 +181,31 @@ plan_kill(struct mc *c)
 static int
 path_open(struct mc *c)
 {
-	struct sockaddr_storage	ss;
+	struct sockaddr_storage	ss, any;
 	socklen_t		len = sizeof(ss);
-	int			one = 1;
+	int			one = 1, tries;
 
-	c->fd = socket(relay_ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	/* Each path from a new source port: the kernel may hand out the
+	 * same port again right after a reset (no TIME_WAIT), so the port is
+	 * taken with bind() first and refused if it is the last one. */
+	for (tries = 0; tries < 16; tries++) {
+		c->fd = socket(relay_ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC,
+		    0);
+		if (c->fd == -1)
+			return -1;
+		memset(&any, 0, sizeof(any));
+		any.ss_family = relay_ss.ss_family;
+		len = sizeof(ss);
+		if (bind(c->fd, (struct sockaddr *)&any, relay_len) == 0 &&
+		    getsockname(c->fd, (struct sockaddr *)&ss, &len) == 0 &&
+		    ntohs(((struct sockaddr_in *)&ss)->sin_port) != c->port)
+			break;
+		close(c->fd);
+		c->fd = -1;
+	}
 	if (c->fd == -1)
 		return -1;
+	len = sizeof(ss);
 	(void)setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (connect(c->fd, (struct sockaddr *)&relay_ss, relay_len) == -1) {
 		close(c->fd);

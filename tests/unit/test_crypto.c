@@ -838,6 +838,37 @@ START_TEST(test_crypto_keycache_fresh)
 }
 END_TEST
 
+
+/* A client's pair made ahead: take() hands it over once, fill() makes
+ * the next; an empty cache still gives a fresh pair. */
+START_TEST(test_crypto_keycache_take)
+{
+	struct mkeycache	kc;
+	struct mcrypto_kp	a, b, c;
+	uint8_t			first[MCRYPTO_X25519_LEN];
+
+	mkeycache_init(&kc, 1, 60000);
+	ck_assert_int_eq(mkeycache_fill(&kc), 0);
+	ck_assert_ptr_nonnull(kc.kp.pkey);
+	memcpy(first, kc.kp.pub, sizeof(first));
+	ck_assert_int_eq(mkeycache_fill(&kc), 0);	/* already full */
+	ck_assert_mem_eq(kc.kp.pub, first, sizeof(first));
+	ck_assert_int_eq(mkeycache_take(&kc, &a), 0);
+	ck_assert_mem_eq(a.pub, first, sizeof(first));
+	ck_assert_ptr_null(kc.kp.pkey);			/* handed over */
+	ck_assert_int_eq(mkeycache_take(&kc, &b), 0);	/* made on demand */
+	ck_assert_ptr_nonnull(b.pkey);
+	ck_assert_int_ne(memcmp(a.pub, b.pub, sizeof(a.pub)), 0);
+	ck_assert_int_eq(mkeycache_fill(&kc), 0);
+	ck_assert_int_eq(mkeycache_take(&kc, &c), 0);
+	ck_assert_int_ne(memcmp(c.pub, a.pub, sizeof(a.pub)), 0);
+	ck_assert_int_ne(memcmp(c.pub, b.pub, sizeof(b.pub)), 0);
+	mcrypto_kp_clear(&a);
+	mcrypto_kp_clear(&b);
+	mcrypto_kp_clear(&c);
+	mkeycache_clear(&kc);
+}
+END_TEST
 Suite *
 suite_crypto(void)
 {
@@ -871,6 +902,7 @@ suite_crypto(void)
 	tcase_add_test(tc, test_crypto_keycache_uses);
 	tcase_add_test(tc, test_crypto_keycache_lifetime);
 	tcase_add_test(tc, test_crypto_keycache_fresh);
+	tcase_add_test(tc, test_crypto_keycache_take);
 	suite_add_tcase(s, tc);
 
 	return s;
