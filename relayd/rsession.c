@@ -31,8 +31,6 @@
 #define BACKEND_OUT_LOW		(256 * 1024)
 #define PATH_IN_MAX		(256 * 1024)	/* read per wake-up */
 #define BACKEND_IN_MAX		(1024 * 1024)	/* read per wake-up */
-#define RING_READ		(64 * 1024)	/* the ring grows by what
-						   arrives, not by its limit */
 #define OUT_CHUNK		(64 * 1024)
 #define CLOSE_FLUSH_S		5
 #define SESSION_OVERHEAD	1024	/* streams, timer, table entries */
@@ -201,29 +199,27 @@ rs_flush(struct rsession *rs, int all)
 	(void)stream_flush(rs->path);	/* errors surface on the next read */
 }
 
-/* Server bytes straight into the replay ring; the backend is read only
- * while the ring has room. */
+/* Server bytes into the replay ring, when the backend is readable. */
+static void
+rs_read_backend(struct rsession *rs)
+{
+	ssize_t got;
+
+	if (rs->backend == NULL || !rs->backend_up || rs->backend_eof ||
+	    msession_write_space(rs->m) == 0)
+		return;
+	got = stream_fill_ring(rs->backend, rs->m, msession_write_space(rs->m) <
+	    BACKEND_IN_MAX ? msession_write_space(rs->m) : BACKEND_IN_MAX);
+	if (got > 0)
+		rs->r->stats.bytes_down += (uint64_t)got;
+	else if (got == -1)
+		rs->backend_eof = 1;
+}
+
+/* The backend is read only while the ring has room; its end becomes FIN. */
 static void
 rs_pump_backend(struct rsession *rs)
 {
-	uint8_t		*p;
-	size_t		 n, total = 0;
-	ssize_t		 got;
-
-	if (rs->backend == NULL || !rs->backend_up || rs->backend_eof)
-		goto eof;
-	while (total < BACKEND_IN_MAX &&
-	    (n = msession_write_reserve(rs->m, RING_READ, &p)) > 0) {
-		if ((got = stream_read(rs->backend, p, n)) <= 0) {
-			if (got == -1)
-				rs->backend_eof = 1;
-			break;
-		}
-		msession_write_commit(rs->m, (size_t)got);
-		rs->r->stats.bytes_down += (uint64_t)got;
-		total += (size_t)got;
-	}
-eof:
 	if (rs->backend == NULL || !rs->backend_up)
 		return;
 	if (rs->backend_eof) {
@@ -232,7 +228,6 @@ eof:
 			msession_write_eof(rs->m);
 		return;
 	}
-	/* read again only once the ring has room */
 	stream_read_enable(rs->backend, msession_write_space(rs->m) > 0);
 }
 
@@ -493,7 +488,7 @@ rs_backend_read_cb(struct stream *st, void *arg)
 	struct rsession *rs = arg;
 
 	(void)st;
-	rs_pump_backend(rs);
+	rs_read_backend(rs);
 	if (stream_error(rs->backend) != 0) {
 		rs_backend_failed(rs, stream_error(rs->backend));
 		return;
@@ -803,6 +798,7 @@ rsession_shutdown_all(struct relay *r)
 		next = LIST_NEXT(rs, entry);
 		if (msession_state(rs->m) == MS_ATTACHED) {
 			/* the client sees the end of the stream */
+			rs_read_backend(rs);
 			rs_pump_backend(rs);
 			msession_write_eof(rs->m);
 			/* A client still sending would take the closed path

@@ -10,9 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/ioctl.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "session.h"
 #include "stream.h"
 
 #define FILL_CHUNK	(256 * 1024)	/* one readv into the input buffer */
@@ -23,6 +25,7 @@ struct stream {
 	struct event		*rev;
 	struct event		*wev;
 	struct event		*timer;		/* released: give up flushing */
+	struct event		*drained;	/* the drained callback, deferred */
 	struct evbuffer		*in;
 	struct evbuffer		*out;
 	size_t			 low;
@@ -45,6 +48,7 @@ struct stream {
 
 static void	stream_read_ev(evutil_socket_t, short, void *);
 static void	stream_write_ev(evutil_socket_t, short, void *);
+static void	stream_drained_ev(evutil_socket_t, short, void *);
 static void	stream_released_progress(struct stream *);
 
 struct stream *
@@ -59,10 +63,11 @@ stream_new(struct event_base *base, int fd)
 	st->rev = event_new(base, fd, EV_READ | EV_PERSIST, stream_read_ev, st);
 	st->wev = event_new(base, fd, EV_WRITE | EV_PERSIST, stream_write_ev,
 	    st);
+	st->drained = event_new(base, -1, 0, stream_drained_ev, st);
 	st->in = evbuffer_new();
 	st->out = evbuffer_new();
-	if (st->rev == NULL || st->wev == NULL || st->in == NULL ||
-	    st->out == NULL) {
+	if (st->rev == NULL || st->wev == NULL || st->drained == NULL ||
+	    st->in == NULL || st->out == NULL) {
 		st->fd = -1;	/* the caller still owns fd */
 		stream_free(st);
 		return NULL;
@@ -122,6 +127,8 @@ stream_free(struct stream *st)
 		event_free(st->wev);
 	if (st->timer != NULL)
 		event_free(st->timer);
+	if (st->drained != NULL)
+		event_free(st->drained);
 	if (st->in != NULL)
 		evbuffer_free(st->in);
 	if (st->out != NULL)
@@ -212,6 +219,58 @@ stream_fill(struct stream *st, size_t max)
 	    v[1].iov_len : 0));
 }
 
+size_t
+stream_pending(const struct stream *st)
+{
+	int n = 0;
+
+	if (st->eof || st->err || ioctl(st->fd, FIONREAD, &n) == -1 || n < 0)
+		return 0;
+	return (size_t)n;
+}
+
+/*
+ * Read a socket straight into the replay ring: as much as the kernel holds
+ * (FIONREAD), so the ring grows with data and an idle session keeps none;
+ * a readable socket holding nothing is at its end (or failed), which a
+ * small read tells.  -1 at end of file or on error (stream_eof/_error).
+ */
+ssize_t
+stream_fill_ring(struct stream *st, struct msession *m, size_t max)
+{
+	uint8_t		*p, small[256];
+	size_t		 want, n, total = 0;
+	ssize_t		 got;
+
+	while (total < max) {
+		want = stream_pending(st);
+		if (want == 0) {
+			if (total > 0)
+				break;
+			/* nothing held: the end, an error, or a race */
+			if ((got = stream_read(st, small, sizeof(small))) <= 0)
+				return got;
+			if (msession_write(m, small, (size_t)got) !=
+			    (size_t)got)
+				return -1;	/* the caller checked space */
+			total += (size_t)got;
+			continue;
+		}
+		if (want > max - total)
+			want = max - total;
+		if ((n = msession_write_reserve(m, want, &p)) == 0)
+			break;
+		if ((got = stream_read(st, p, n)) <= 0) {
+			if (got == -1)
+				return total > 0 ? (ssize_t)total : -1;
+			break;
+		}
+		msession_write_commit(m, (size_t)got);
+		total += (size_t)got;
+	}
+	return (ssize_t)total;
+}
+
 int
 stream_eof(const struct stream *st)
 {
@@ -281,12 +340,31 @@ stream_flush(struct stream *st)
 	}
 	if (evbuffer_get_length(st->out) > st->low)
 		st->above = 1;
+	else if (st->above) {
+		/* Down through the low mark: tell the owner, from the loop
+		 * (never from inside its own call), whether this flush came
+		 * from the write event or from the owner itself. */
+		st->above = 0;
+		if (!st->released && st->drainedcb != NULL)
+			event_active(st->drained, EV_TIMEOUT, 0);
+	}
 	if (evbuffer_get_length(st->out) > 0)
 		event_add(st->wev, NULL);
 	else
 		event_del(st->wev);
 	stream_maybe_shut(st);
 	return 0;
+}
+
+static void
+stream_drained_ev(evutil_socket_t fd, short what, void *arg)
+{
+	struct stream *st = arg;
+
+	(void)fd;
+	(void)what;
+	if (!st->released && st->drainedcb != NULL)
+		st->drainedcb(st, st->arg);
 }
 
 void
@@ -342,15 +420,8 @@ stream_write_ev(evutil_socket_t fd, short what, void *arg)
 			st->eventcb(st, STREAM_ERROR, st->err, st->arg);
 		return;
 	}
-	if (st->released) {
+	if (st->released)
 		stream_released_progress(st);
-		return;
-	}
-	if (st->above && evbuffer_get_length(st->out) <= st->low) {
-		st->above = 0;
-		if (st->drainedcb != NULL)
-			st->drainedcb(st, st->arg);
-	}
 }
 
 /* ------------------------------------------------------------------ */

@@ -52,6 +52,15 @@ void	stream_read_enable(struct stream *st, int on);
 ssize_t	stream_read(struct stream *st, void *buf, size_t len);
 /* Read up to max bytes into the input buffer; as stream_read. */
 ssize_t	stream_fill(struct stream *st, size_t max);
+struct msession;
+/*
+ * Read straight into a session's replay ring (the sender's side of the
+ * protocol): as much as the kernel holds, at most max; -1 at end of file
+ * or on error, as stream_read.
+ */
+ssize_t	stream_fill_ring(struct stream *st, struct msession *m, size_t max);
+/* Bytes the kernel holds for reading now (FIONREAD), 0 if unknown. */
+size_t	stream_pending(const struct stream *st);
 int	stream_eof(const struct stream *st);
 int	stream_error(const struct stream *st);	/* errno of a failure, or 0 */
 struct evbuffer *stream_input(struct stream *st);

@@ -51,12 +51,16 @@ struct ipc_addr {
 	uint8_t		addr[16];
 };
 
+#define IPC_MAX_RELAYS		4	/* addresses of one relay (v4, v6...) */
+
 #define IPC_F_NODELAY		0x01	/* TCP_NODELAY on the relay path */
 #define IPC_F_KEEPALIVE		0x02	/* SO_KEEPALIVE was set */
 
 struct ipc_connect {
 	struct ipc_addr	dest;		/* what the program asked for */
-	struct ipc_addr	relay;		/* where the routing sends it */
+	struct ipc_addr	relay[IPC_MAX_RELAYS];	/* where the routing sends
+						   it, tried in order */
+	uint32_t	nrelays;
 	uint64_t	app_inode;	/* st_ino of the program's end */
 	int32_t		pid;
 	uint32_t	timeout_ms;	/* connect (SO_SNDTIMEO or the default) */

@@ -49,7 +49,8 @@ _Static_assert(KW_COUNT <= CONF_MAX_KEYWORDS, "too many keywords");
 
 struct relay_name {
 	char			name[RELAY_NAME_MAX];
-	struct conf_hostport	hp;
+	struct conf_hostport	hp[MIGRATE_RELAY_ADDRS];
+	int			nhp;
 	unsigned		line;
 };
 
@@ -65,7 +66,7 @@ static conf_setter	set_relay, set_route, set_unreachable;
 #define FIELD(f)	offsetof(struct migrate_config, f)
 
 static const struct conf_keyword keywords[KW_COUNT] = {
-	[KW_RELAY] = { "relay", set_relay, 2, 1, "NAME HOST:PORT",
+	[KW_RELAY] = { "relay", set_relay, -1, 1, "NAME HOST:PORT [HOST:PORT...]",
 	    0, 0, 0 },
 	[KW_ROUTE] = { "route", set_route, -1, 1,
 	    "MATCH [port PORTS] via RELAY|via-dest-host PORT", 0, 0, 0 },
@@ -167,6 +168,42 @@ relay_address(const char *w, struct conf_hostport *hp, char *msg,
 	return 0;
 }
 
+/*
+ * One or more relay addresses, in words that may each hold several
+ * separated by commas ("192.0.2.10:7000,[2001:db8::10]:7000").
+ */
+static int
+relay_list(char *const *words, int nwords, struct conf_hostport *out,
+    int *n, char *msg, size_t len)
+{
+	char	buf[CONF_MAX_LINE], *p, *comma;
+	int	i;
+
+	*n = 0;
+	memset(out, 0, sizeof(*out) * MIGRATE_RELAY_ADDRS);
+	for (i = 0; i < nwords; i++) {
+		snprintf(buf, sizeof(buf), "%s", words[i]);
+		for (p = buf; p != NULL; p = comma) {
+			if ((comma = strchr(p, ',')) != NULL)
+				*comma++ = '\0';
+			if (*p == '\0') {
+				snprintf(msg, len, "an address is missing "
+				    "between commas");
+				return -1;
+			}
+			if (*n == MIGRATE_RELAY_ADDRS) {
+				snprintf(msg, len, "more than %d addresses for "
+				    "one relay", MIGRATE_RELAY_ADDRS);
+				return -1;
+			}
+			if (relay_address(p, &out[*n], msg, len) != 0)
+				return -1;
+			(*n)++;
+		}
+	}
+	return 0;
+}
+
 /* A relay name: a letter, then letters, digits, '.', '-' and '_'. */
 static int
 relay_name_ok(const char *s)
@@ -205,10 +242,17 @@ set_relay(struct conf_parser *p, const struct conf_keyword *kw,
 	struct parse		*ps = p->arg;
 	const struct relay_name	*old;
 	struct relay_name	*r;
-	struct conf_hostport	 hp;
+	struct conf_hostport	 hp[MIGRATE_RELAY_ADDRS];
+	int			 nhp;
 	char			 q[CONF_QBUF], msg[MSG_MAX];
-	const char		*name = l->argv[1];
+	const char		*name;
 
+	if (l->argc < 3) {
+		conf_error(err, errlen, l, "usage: %s %s", kw->name,
+		    kw->usage);
+		return -1;
+	}
+	name = l->argv[1];
 	if (!relay_name_ok(name)) {
 		conf_error(err, errlen, l, "%s: %s is not a relay name "
 		    "(a letter, then letters, digits, '.', '-' or '_'; at "
@@ -222,7 +266,8 @@ set_relay(struct conf_parser *p, const struct conf_keyword *kw,
 		    old->line);
 		return -1;
 	}
-	if (relay_address(l->argv[2], &hp, msg, sizeof(msg)) != 0) {
+	if (relay_list(l->argv + 2, l->argc - 2, hp, &nhp, msg,
+	    sizeof(msg)) != 0) {
 		conf_error(err, errlen, l, "%s: %s", kw->name, msg);
 		return -1;
 	}
@@ -233,7 +278,8 @@ set_relay(struct conf_parser *p, const struct conf_keyword *kw,
 	}
 	r = &ps->relays[ps->nrelays++];
 	memcpy(r->name, name, strlen(name) + 1);
-	r->hp = hp;
+	memcpy(r->hp, hp, sizeof(hp));
+	r->nhp = nhp;
 	r->line = l->lineno;
 	return 0;
 }
@@ -328,7 +374,10 @@ set_action(struct parse *ps, const struct conf_keyword *kw,
 	r->action = MROUTE_RELAY;
 	/* An address has a ':' (a port at least); a name never has one. */
 	if (strchr(w, ':') != NULL || w[0] == '[') {
-		if (relay_address(w, &r->relay, msg, sizeof(msg)) != 0) {
+		char *words[1] = { (char *)w };
+
+		if (relay_list(words, 1, r->relay, &r->nrelay, msg,
+		    sizeof(msg)) != 0) {
 			conf_error(err, errlen, l, "%s: via %s", kw->name,
 			    msg);
 			return -1;
@@ -341,7 +390,8 @@ set_action(struct parse *ps, const struct conf_keyword *kw,
 		    conf_quote(w, q, sizeof(q)));
 		return -1;
 	}
-	r->relay = rn->hp;
+	memcpy(r->relay, rn->hp, sizeof(r->relay));
+	r->nrelay = rn->nhp;
 	return 0;
 }
 
@@ -506,16 +556,18 @@ user_path(char *buf, size_t len)
 	return n < 0 || (size_t)n >= len ? -1 : 0;
 }
 
-/* MIGRATE_RELAY=HOST:PORT: one rule, every TCP connection through it. */
+/* MIGRATE_RELAY=HOST:PORT[,HOST:PORT...]: one rule, every TCP connection
+ * through that relay. */
 static int
 relay_env(struct migrate_config *cfg, const char *value, char *err,
     size_t errlen)
 {
 	struct mroute	r;
 	char		msg[MSG_MAX], ebuf[128];
+	char		*words[1] = { (char *)value };
 
 	memset(&r, 0, sizeof(r));
-	if (relay_address(value, &r.relay, msg, sizeof(msg)) != 0) {
+	if (relay_list(words, 1, r.relay, &r.nrelay, msg, sizeof(msg)) != 0) {
 		snprintf(err, errlen, "MIGRATE_RELAY: %s", msg);
 		return -1;
 	}

@@ -24,6 +24,7 @@
 #define MIGRATE_CONF_USER	"migrate/migrate.conf"	/* under XDG config */
 #define MIGRATE_MAX_ROUTES	256
 #define MIGRATE_NAME_MAX	256
+#define MIGRATE_RELAY_ADDRS	4	/* addresses of one relay (v4, v6...) */
 
 enum mroute_action {
 	MROUTE_DIRECT,		/* connect directly, not migratable */
@@ -41,7 +42,10 @@ struct mroute {
 	struct conf_ports	 ports;
 	/* what it does */
 	enum mroute_action	 action;
-	struct conf_hostport	 relay;		/* MROUTE_RELAY */
+	/* MROUTE_RELAY: the relay's addresses, tried in order (a relay
+	 * reachable over IPv4 and IPv6 survives a move between them) */
+	struct conf_hostport	 relay[MIGRATE_RELAY_ADDRS];
+	int			 nrelay;
 	uint16_t		 relay_port;	/* MROUTE_DEST_HOST */
 	unsigned		 line;		/* where it was written */
 };

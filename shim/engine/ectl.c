@@ -73,7 +73,7 @@ cmd_list(struct engine *e, struct out *o, int json)
 	LIST_FOREACH(s, &e->sessions, entry) {
 		msession_stats(s->m, &st);
 		ipc_addr_str(&s->dest, dest, sizeof(dest));
-		engine_addr_str((struct sockaddr *)&s->relay, relay,
+		engine_addr_str((struct sockaddr *)&s->relay[s->cur], relay,
 		    sizeof(relay));
 		if (json) {
 			out_printf(o, "%s\n  {\"id\": %u, \"pid\": %d, "

@@ -163,7 +163,8 @@ client_message(struct eclient *c, const struct ipc_hdr *h, const void *p,
 
 	switch (h->type) {
 	case IPC_CONNECT: {
-		struct ipc_connect req;
+		struct ipc_connect	req;
+		uint32_t		i;
 
 		if (h->len != sizeof(req) || fd == -1 || c->waiting) {
 			log_warnx("%s: malformed connect request", __func__);
@@ -173,8 +174,16 @@ client_message(struct eclient *c, const struct ipc_hdr *h, const void *p,
 		req.comm[sizeof(req.comm) - 1] = '\0';
 		req.name[sizeof(req.name) - 1] = '\0';
 		if ((req.dest.family != 4 && req.dest.family != 6) ||
-		    (req.relay.family != 4 && req.relay.family != 6)) {
-			log_warnx("%s: bad address family", __func__);
+		    req.nrelays < 1 || req.nrelays > IPC_MAX_RELAYS) {
+			log_warnx("%s: bad address", __func__);
+			break;
+		}
+		for (i = 0; i < req.nrelays; i++)
+			if (req.relay[i].family != 4 &&
+			    req.relay[i].family != 6)
+				break;
+		if (i < req.nrelays) {
+			log_warnx("%s: bad relay address family", __func__);
 			break;
 		}
 		if (esession_connect(e, c, &req, fd) == NULL) {

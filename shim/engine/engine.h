@@ -58,9 +58,11 @@ struct esession {
 	char			 name[MIGRATE_NAME_MAX];
 	struct ipc_addr		 dest;
 
-	/* the relay side */
-	struct sockaddr_storage	 relay;
-	socklen_t		 relaylen;
+	/* the relay side: its addresses, `cur` the one in use or tried */
+	struct sockaddr_storage	 relay[IPC_MAX_RELAYS];
+	socklen_t		 relaylen[IPC_MAX_RELAYS];
+	int			 nrelays;
+	int			 cur;
 	struct stream		*path;
 	enum epath_state	 pstate;
 	struct stream		*next;		/* make-before-break: new path */

@@ -30,7 +30,6 @@
 #define PATH_OUT_LOW		(64 * 1024)
 #define PATH_IN_MAX		(256 * 1024)	/* read per wake-up */
 #define APP_IN_MAX		(1024 * 1024)
-#define RING_READ		(64 * 1024)	/* the ring grows with data */
 #define OUT_CHUNK		(64 * 1024)
 #define BACKOFF_FIRST_MS	50
 #define BACKOFF_MAX_MS		10000
@@ -143,44 +142,42 @@ es_flush(struct esession *s)
 	(void)stream_flush(s->path);	/* a failure comes back as a read */
 }
 
-/* Program bytes straight into the replay ring, while it has room. */
+/* Program bytes into the replay ring, when the program's side is readable. */
+static void
+es_read_app(struct esession *s)
+{
+	enum msession_state	st = msession_state(s->m);
+	size_t			space = msession_write_space(s->m);
+
+	if (s->app == NULL || s->app_eof || s->closing || space == 0 ||
+	    st == MS_IDLE || st == MS_HELLO_SENT)
+		return;
+	if (stream_fill_ring(s->app, s->m, space < APP_IN_MAX ? space :
+	    APP_IN_MAX) == -1) {
+		/* every copy of the program's descriptor is closed or shut
+		 * for writing: FIN after the last byte */
+		s->app_eof = 1;
+		if (!stream_eof(s->app))
+			s->app_gone = 1;
+	}
+}
+
+/* The program's side is read only while the ring has room (and once the
+ * session is established); its end becomes FIN. */
 static void
 es_pump_app(struct esession *s)
 {
-	uint8_t		*p;
-	size_t		 n, total = 0;
-	ssize_t		 got;
 	enum msession_state st = msession_state(s->m);
 
-	if (s->app == NULL || s->app_eof || s->closing)
-		goto eof;
-	if (st == MS_IDLE || st == MS_HELLO_SENT)
-		return;		/* read once the session is established */
-	while (total < APP_IN_MAX &&
-	    (n = msession_write_reserve(s->m, RING_READ, &p)) > 0) {
-		if ((got = stream_read(s->app, p, n)) <= 0) {
-			if (got == -1) {
-				/* every copy of the program's descriptor is
-				 * closed or shut for writing: FIN after the
-				 * last byte */
-				s->app_eof = 1;
-				if (!stream_eof(s->app))
-					s->app_gone = 1;
-			}
-			break;
-		}
-		msession_write_commit(s->m, (size_t)got);
-		total += (size_t)got;
-	}
-eof:
 	if (s->app == NULL || s->closing)
 		return;
 	if (s->app_eof) {
-		if (!msession_local_eof(s->m) &&
-		    msession_state(s->m) != MS_CLOSED)
+		if (!msession_local_eof(s->m) && st != MS_CLOSED)
 			msession_write_eof(s->m);
 		return;
 	}
+	if (st == MS_IDLE || st == MS_HELLO_SENT)
+		return;
 	stream_read_enable(s->app, msession_write_space(s->m) > 0);
 }
 
@@ -458,6 +455,15 @@ es_path_event_cb(struct stream *st, int what, int err, void *arg)
 		s->next = NULL;
 		return;
 	}
+	if (s->pstate == EPATH_CONNECTING && s->nrelays > 1) {
+		/* this address did not answer: the next one next time */
+		s->cur = (s->cur + 1) % s->nrelays;
+		if (msession_state(s->m) == MS_IDLE && s->cur != 0) {
+			es_drop_path(s);
+			es_start_path(s, 0);
+			return;
+		}
+	}
 	if (s->pstate == EPATH_CONNECTING &&
 	    msession_state(s->m) == MS_IDLE) {
 		/* the relay cannot be reached: connect() fails */
@@ -505,7 +511,7 @@ es_start_path(struct esession *s, int make_before_break)
 {
 	struct stream	*st;
 	socklen_t	 fromlen = 0;
-	int		 e;
+	int		 e, tries;
 
 	if (make_before_break && s->next != NULL)
 		return;
@@ -514,11 +520,23 @@ es_start_path(struct esession *s, int make_before_break)
 	if (s->bind_from.ss_family != AF_UNSPEC)
 		fromlen = s->bind_from.ss_family == AF_INET6 ?
 		    sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
-	st = stream_connect(s->e->base, (struct sockaddr *)&s->relay,
-	    s->relaylen, fromlen ? (struct sockaddr *)&s->bind_from : NULL,
-	    fromlen);
+	/* the relay's addresses in turn, from the one last used: a move to
+	 * a network of the other family finds the address that works */
+	st = NULL;
+	e = EHOSTUNREACH;
+	for (tries = 0; st == NULL && tries < s->nrelays; tries++) {
+		if (tries > 0)
+			s->cur = (s->cur + 1) % s->nrelays;
+		if (fromlen != 0 && s->bind_from.ss_family !=
+		    s->relay[s->cur].ss_family)
+			continue;
+		st = stream_connect(s->e->base,
+		    (struct sockaddr *)&s->relay[s->cur], s->relaylen[s->cur],
+		    fromlen ? (struct sockaddr *)&s->bind_from : NULL, fromlen);
+		if (st == NULL)
+			e = errno;
+	}
 	if (st == NULL) {
-		e = errno;
 		if (make_before_break)
 			return;
 		if (msession_state(s->m) == MS_IDLE) {
@@ -581,6 +599,7 @@ static void
 es_app_read_cb(struct stream *st, void *arg)
 {
 	(void)st;
+	es_read_app(arg);
 	es_after(arg);
 }
 
@@ -643,6 +662,7 @@ esession_connect(struct engine *e, struct eclient *c,
 	struct esession		*s;
 	uint64_t		 now = engine_now();
 	char			 label[128], d[64];
+	int			 i;
 
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return NULL;
@@ -657,7 +677,9 @@ esession_connect(struct engine *e, struct eclient *c,
 	s->dest = req->dest;
 	s->app_inode = req->app_inode;
 	s->nodelay = (req->flags & IPC_F_NODELAY) != 0;
-	ipc_sockaddr(&req->relay, &s->relay, &s->relaylen);
+	for (i = 0; i < (int)req->nrelays && i < IPC_MAX_RELAYS; i++)
+		ipc_sockaddr(&req->relay[i], &s->relay[i], &s->relaylen[i]);
+	s->nrelays = i;
 	s->keepalive_ms = req->keepalive_ms ? req->keepalive_ms :
 	    (uint32_t)e->conf.keepalive_ms;
 	s->dead_ms = req->dead_ms ? req->dead_ms : (uint32_t)e->conf.dead_ms;
@@ -683,7 +705,7 @@ esession_connect(struct engine *e, struct eclient *c,
 		esession_free(s, "out of memory");
 		return NULL;
 	}
-	engine_addr_str((struct sockaddr *)&s->relay, d, sizeof(d));
+	engine_addr_str((struct sockaddr *)&s->relay[0], d, sizeof(d));
 	snprintf(label, sizeof(label), "%u %s[%d] via %s", s->id, s->comm,
 	    (int)s->pid, d);
 	msession_set_label(s->m, label);
@@ -813,10 +835,11 @@ preferred_source(const struct esession *s, struct sockaddr_storage *out)
 	socklen_t	len = sizeof(*out);
 	int		fd, ok;
 
-	fd = socket(s->relay.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	fd = socket(s->relay[s->cur].ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd == -1)
 		return -1;
-	ok = connect(fd, (const struct sockaddr *)&s->relay, s->relaylen) == 0 &&
+	ok = connect(fd, (const struct sockaddr *)&s->relay[s->cur],
+	    s->relaylen[s->cur]) == 0 &&
 	    getsockname(fd, (struct sockaddr *)out, &len) == 0;
 	close(fd);
 	return ok ? 0 : -1;

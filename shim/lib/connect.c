@@ -114,15 +114,22 @@ connect_route(int fd, const struct sockaddr *addr, socklen_t len,
 	    r->name[0] != '\0' ? r->name : NULL);
 	if (rule == NULL || rule->action == MROUTE_DIRECT)
 		return CROUTE_DIRECT;
-	if (rule->action == MROUTE_RELAY && rule->relay.family != AF_UNSPEC) {
-		r->relay.family = rule->relay.family == AF_INET6 ? 6 : 4;
-		r->relay.port = rule->relay.port;
-		memcpy(r->relay.addr, rule->relay.addr, 16);
+	if (rule->action == MROUTE_RELAY && rule->nrelay > 0) {
+		int i;
+
+		for (i = 0; i < rule->nrelay && i < IPC_MAX_RELAYS; i++) {
+			r->relay[i].family = rule->relay[i].family ==
+			    AF_INET6 ? 6 : 4;
+			r->relay[i].port = rule->relay[i].port;
+			memcpy(r->relay[i].addr, rule->relay[i].addr, 16);
+		}
+		r->nrelays = i;
 	} else {
 		/* a relay on the destination's own host */
-		r->relay = r->dest;
-		r->relay.port = rule->action == MROUTE_DEST_HOST ?
-		    rule->relay_port : rule->relay.port;
+		r->relay[0] = r->dest;
+		r->relay[0].port = rule->action == MROUTE_DEST_HOST ?
+		    rule->relay_port : rule->relay[0].port;
+		r->nrelays = 1;
 	}
 
 	/* then the socket: a fresh TCP socket of the address's family */
@@ -158,7 +165,8 @@ connect_request(int fd, const struct croute *r, struct ipc_connect *req)
 
 	memset(req, 0, sizeof(*req));
 	req->dest = r->dest;
-	req->relay = r->relay;
+	memcpy(req->relay, r->relay, sizeof(req->relay));
+	req->nrelays = (uint32_t)r->nrelays;
 	req->pid = (int32_t)getpid();
 	strncpy(req->comm, shim_comm(), sizeof(req->comm) - 1);
 	memcpy(req->name, r->name, sizeof(req->name) < sizeof(r->name) ?
@@ -305,7 +313,7 @@ connect_routed(int fd, const struct sockaddr *addr, socklen_t len,
 	}
 	req.app_inode = ent.ino;
 	addr_str(&r->dest, d, sizeof(d));
-	addr_str(&r->relay, rl, sizeof(rl));
+	addr_str(&r->relay[0], rl, sizeof(rl));
 	if (connect_ask(&req, sv[1], &rep, &err) == -1) {
 		rep.err = err;
 		rep.stage = IPC_STAGE_RELAY;

@@ -72,7 +72,8 @@ extern ssize_t	(*shim_libc_sendto)(int, const void *, size_t, int,
 struct croute {
 	int		family;		/* the socket's: AF_INET or AF_INET6 */
 	struct ipc_addr	dest;		/* IPv4 mapped in IPv6 made IPv4 */
-	struct ipc_addr	relay;
+	struct ipc_addr	relay[IPC_MAX_RELAYS];
+	int		nrelays;
 	char		name[MIGRATE_NAME_MAX];	/* resolved from, or "" */
 };
 

@@ -132,10 +132,10 @@ check_accepted(const void *c, const uint8_t *data, size_t size)
 		case MROUTE_DIRECT:
 			break;
 		case MROUTE_RELAY:
-			if (r->relay.family != AF_INET &&
-			    r->relay.family != AF_INET6)
+			if (r->relay[0].family != AF_INET &&
+			    r->relay[0].family != AF_INET6)
 				fzc_fail("relay family");
-			if (r->relay.port == 0)
+			if (r->relay[0].port == 0)
 				fzc_fail("relay port 0");
 			break;
 		case MROUTE_DEST_HOST:

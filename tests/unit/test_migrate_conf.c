@@ -107,20 +107,20 @@ check_full(const struct migrate_config *cfg)
 	ck_assert_int_eq(r[1].action, MROUTE_RELAY);
 	ct_prefix_is(&r[1].prefix, AF_INET, "198.51.100.0", 24);
 	ports_are(&r[1], 22, 22);
-	ct_hostport_is(&r[1].relay, AF_INET, "192.0.2.10", 7000);
+	ct_hostport_is(&r[1].relay[0], AF_INET, "192.0.2.10", 7000);
 
 	ck_assert_uint_eq(r[2].line, 8);
 	ck_assert_int_eq(r[2].action, MROUTE_RELAY);
 	ct_prefix_is(&r[2].prefix, AF_INET6, "2001:db8:1::", 48);
 	ports_are(&r[2], 8000, 8099);
-	ct_hostport_is(&r[2].relay, AF_INET6, "2001:db8::10", 7001);
+	ct_hostport_is(&r[2].relay[0], AF_INET6, "2001:db8::10", 7001);
 
 	ck_assert_uint_eq(r[3].line, 9);
 	ck_assert_int_eq(r[3].action, MROUTE_RELAY);
 	ck_assert_str_eq(r[3].name, "*.db.example.com");
 	ck_assert_int_eq(r[3].any, 0);
 	ports_are(&r[3], 5432, 5432);
-	ct_hostport_is(&r[3].relay, AF_INET, "203.0.113.5", 7002);
+	ct_hostport_is(&r[3].relay[0], AF_INET, "203.0.113.5", 7002);
 
 	ck_assert_uint_eq(r[4].line, 10);
 	ck_assert_int_eq(r[4].action, MROUTE_DEST_HOST);
@@ -136,13 +136,13 @@ check_full(const struct migrate_config *cfg)
 	ck_assert_int_eq(r[6].action, MROUTE_RELAY);
 	ck_assert_int_eq(r[6].any, 1);
 	ports_are(&r[6], 443, 443);
-	ct_hostport_is(&r[6].relay, AF_INET6, "2001:db8::11", 7004);
+	ct_hostport_is(&r[6].relay[0], AF_INET6, "2001:db8::11", 7004);
 
 	ck_assert_uint_eq(r[7].line, 13);
 	ck_assert_int_eq(r[7].action, MROUTE_RELAY);
 	ck_assert_int_eq(r[7].any, 1);
 	ports_are(&r[7], 1, 65535);
-	ct_hostport_is(&r[7].relay, AF_INET, "192.0.2.10", 7000);
+	ct_hostport_is(&r[7].relay[0], AF_INET, "192.0.2.10", 7000);
 
 	ck_assert_int_eq(cfg->fallback_direct, 1);
 	ck_assert_uint_eq(cfg->keepalive_ms, 15000);
@@ -263,9 +263,9 @@ START_TEST(test_forms)
 	r = &cfg.routes[6];
 	ck_assert_str_eq(r->name, "DB.Example.COM");	/* as written */
 	ports_are(r, 5432, 5433);
-	ct_hostport_is(&r->relay, AF_INET6, "::ffff:192.0.2.1", 7000);
+	ct_hostport_is(&r->relay[0], AF_INET6, "::ffff:192.0.2.1", 7000);
 	r = &cfg.routes[7];
-	ct_hostport_is(&r->relay, AF_INET6, "2001:db8::1", 65535);
+	ct_hostport_is(&r->relay[0], AF_INET6, "2001:db8::1", 65535);
 	r = &cfg.routes[8];
 	ck_assert_str_eq(r->name, "*");
 	ck_assert_int_eq(r->action, MROUTE_DIRECT);
@@ -279,8 +279,8 @@ START_TEST(test_forms)
 	    "route any port 1 via %s\nroute any via R.2-x_y\n", name, name);
 	ck_assert_msg(parse(&cfg, text, err) == 0, "%s", err);
 	ck_assert_int_eq(cfg.nroutes, 2);
-	ct_hostport_is(&cfg.routes[0].relay, AF_INET, "192.0.2.1", 1);
-	ct_hostport_is(&cfg.routes[1].relay, AF_INET, "192.0.2.2", 2);
+	ct_hostport_is(&cfg.routes[0].relay[0], AF_INET, "192.0.2.1", 1);
+	ct_hostport_is(&cfg.routes[1].relay[0], AF_INET, "192.0.2.2", 2);
 	migrate_config_free(&cfg);
 
 	/* a name glob of 255 bytes */
@@ -295,12 +295,56 @@ START_TEST(test_forms)
 	/* relay names are case sensitive: two relays */
 	ck_assert_msg(parse(&cfg, "relay a 192.0.2.1:1\nrelay A 192.0.2.2:2\n"
 	    "route any via A\n", err) == 0, "%s", err);
-	ct_hostport_is(&cfg.routes[0].relay, AF_INET, "192.0.2.2", 2);
+	ct_hostport_is(&cfg.routes[0].relay[0], AF_INET, "192.0.2.2", 2);
 	migrate_config_free(&cfg);
 }
 END_TEST
 
 /* Values at the edges of what each keyword takes. */
+/* A relay known by several addresses (IPv4 and IPv6): all are kept, in
+ * order, from a named relay, a literal list, or MIGRATE_RELAY. */
+START_TEST(test_relay_addresses)
+{
+	struct migrate_config	 cfg;
+	const struct mroute	*r;
+	char			 err[CONF_ERR_LEN];
+
+	ck_assert_msg(parse(&cfg, "relay office 192.0.2.10:7000 "
+	    "[2001:db8::10]:7000,203.0.113.10:7001\n"
+	    "route any port 22 via office\n"
+	    "route any via 192.0.2.20:7000,[2001:db8::20]:7000\n", err) == 0,
+	    "%s", err);
+	ck_assert_int_eq(cfg.nroutes, 2);
+	r = &cfg.routes[0];
+	ck_assert_int_eq(r->nrelay, 3);
+	ct_hostport_is(&r->relay[0], AF_INET, "192.0.2.10", 7000);
+	ct_hostport_is(&r->relay[1], AF_INET6, "2001:db8::10", 7000);
+	ct_hostport_is(&r->relay[2], AF_INET, "203.0.113.10", 7001);
+	r = &cfg.routes[1];
+	ck_assert_int_eq(r->nrelay, 2);
+	ct_hostport_is(&r->relay[0], AF_INET, "192.0.2.20", 7000);
+	ct_hostport_is(&r->relay[1], AF_INET6, "2001:db8::20", 7000);
+	migrate_config_free(&cfg);
+
+	ck_assert_int_eq(setenv("MIGRATE_CONF", "/dev/null", 1), 0);
+	ck_assert_int_eq(setenv("MIGRATE_RELAY",
+	    "198.51.100.9:7000,[2001:db8::9]:7000", 1), 0);
+	ck_assert_msg(migrate_config_load(&cfg, 1, err, sizeof(err)) == 0,
+	    "%s", err);
+	ck_assert_int_eq(cfg.nroutes, 1);
+	ck_assert_int_eq(cfg.routes[0].nrelay, 2);
+	ct_hostport_is(&cfg.routes[0].relay[1], AF_INET6, "2001:db8::9", 7000);
+	migrate_config_free(&cfg);
+	ck_assert_int_eq(setenv("MIGRATE_RELAY", "198.51.100.9:7000,", 1), 0);
+	ck_assert_int_eq(migrate_config_load(&cfg, 1, err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "MIGRATE_RELAY: an address is missing between "
+	    "commas");
+	migrate_config_free(&cfg);
+	unsetenv("MIGRATE_RELAY");
+	unsetenv("MIGRATE_CONF");
+}
+END_TEST
+
 START_TEST(test_edges)
 {
 	static const struct ct_value t[] = {
@@ -377,10 +421,12 @@ static const struct {
 	    L3("too many words (at most 16)") },
 
 	/* wrong number of words, or a word not where it belongs */
-	{ BASE "relay\n", L3("usage: relay NAME HOST:PORT") },
-	{ BASE "relay lab\n", L3("usage: relay NAME HOST:PORT") },
-	{ BASE "relay lab 192.0.2.1:1 192.0.2.2:2\n",
-	    L3("usage: relay NAME HOST:PORT") },
+	{ BASE "relay\n", L3("usage: relay NAME HOST:PORT [HOST:PORT...]") },
+	{ BASE "relay lab\n", L3("usage: relay NAME HOST:PORT [HOST:PORT...]") },
+	{ BASE "relay lab 192.0.2.1:1 192.0.2.2:2,192.0.2.3:3 [::1]:4 "
+	    "192.0.2.5:5\n", L3("relay: more than 4 addresses for one relay") },
+	{ BASE "relay lab 192.0.2.1:1,,\n",
+	    L3("relay: an address is missing between commas") },
 	{ BASE "route\n", L3(ROUTE_USAGE) },
 	{ BASE "route any\n", L3(ROUTE_USAGE) },
 	{ BASE "route any via\n", L3(ROUTE_USAGE) },
@@ -777,11 +823,11 @@ START_TEST(test_route)
 	    (const uint8_t *)"\xc6\x33\x64\x01", 22, NULL);
 	ck_assert_ptr_nonnull(r);
 	ck_assert_int_eq(r->action, MROUTE_RELAY);
-	ct_hostport_is(&r->relay, AF_INET, "192.0.2.10", 7000);
+	ct_hostport_is(&r->relay[0], AF_INET, "192.0.2.10", 7000);
 	r = migrate_config_route(&cfg, AF_INET,
 	    (const uint8_t *)"\xc6\x33\x64\x01", 8000, NULL);
 	ck_assert_ptr_nonnull(r);
-	ct_hostport_is(&r->relay, AF_INET6, "2001:db8::10", 7000);
+	ct_hostport_is(&r->relay[0], AF_INET6, "2001:db8::10", 7000);
 
 	/* name globs: case-insensitive, a final dot ignored */
 	ck_assert_uint_eq(line_of(&cfg, "10.0.0.1", 5432, "db.example.com"), 6);
@@ -854,7 +900,7 @@ START_TEST(test_route)
 	ck_assert_ptr_null(migrate_config_route(&cfg, AF_INET6, a, 443, NULL));
 	r = migrate_config_route(&cfg, AF_INET, a, 443, NULL);
 	ck_assert_ptr_nonnull(r);
-	ct_hostport_is(&r->relay, AF_INET, "192.0.2.11", 7000);
+	ct_hostport_is(&r->relay[0], AF_INET, "192.0.2.11", 7000);
 
 	/* not a family at all, no address, port 0 */
 	ck_assert_ptr_null(migrate_config_route(&cfg, AF_UNIX, a, 22, NULL));
@@ -1261,7 +1307,7 @@ START_TEST(test_load_relay_env)
 	ports_are(r, 1, 65535);
 	ck_assert_int_eq(r->action, MROUTE_RELAY);
 	ck_assert_uint_eq(r->line, 0);
-	ct_hostport_is(&r->relay, AF_INET6, "2001:db8::99", 7100);
+	ct_hostport_is(&r->relay[0], AF_INET6, "2001:db8::99", 7100);
 	ck_assert_uint_eq(cfg.keepalive_ms, 15000);
 	ck_assert_uint_eq(cfg.giveup_ms, 3600000);
 	ck_assert_int_eq(cfg.fallback_direct, 1);
@@ -1284,7 +1330,7 @@ START_TEST(test_load_relay_env)
 		    sizeof(err)) == 0, "%s", err);
 		ck_assert_str_eq(cfg.file, "");
 		ck_assert_int_eq(cfg.nroutes, 1);
-		ct_hostport_is(&cfg.routes[0].relay, AF_INET, "192.0.2.10",
+		ct_hostport_is(&cfg.routes[0].relay[0], AF_INET, "192.0.2.10",
 		    7000);
 		check_defaults(&cfg);
 		migrate_config_free(&cfg);
@@ -1416,6 +1462,7 @@ suite_migrate_conf(void)
 	tcase_add_test(tc, test_full);
 	tcase_add_test(tc, test_defaults);
 	tcase_add_test(tc, test_forms);
+	tcase_add_test(tc, test_relay_addresses);
 	tcase_add_test(tc, test_edges);
 	tcase_add_test(tc, test_scalars);
 	tcase_add_loop_test(tc, test_errors, 0, sizeof(bad) / sizeof(bad[0]));
